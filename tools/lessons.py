@@ -1,0 +1,79 @@
+"""Open a lesson or one of its sections, so the tutor can show course text verbatim with its citation."""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.tools import tool
+
+from tutor.curriculum.lessons import Lesson, load_lessons
+from tutor.paths import knowledge_dir
+
+MAX_SECTION_CHARS = 6000
+
+
+@lru_cache(maxsize=4)
+def _lessons(root: Path) -> tuple[Lesson, ...]:
+    return tuple(load_lessons(root))
+
+
+def find_lesson(query: str, root: Path | None = None) -> Lesson | None:
+    """Match by path ("02_attention_mechanism", "01_transformer_architecture/02_...md") or by title."""
+    lessons = _lessons(root or knowledge_dir())
+    q = query.strip().lower().removesuffix(".md")
+    for lesson in lessons:
+        if q and (lesson.source.lower().removesuffix(".md").endswith(q) or lesson.meta.title.lower() == q):
+            return lesson
+    titles = {lesson.meta.title.lower(): lesson for lesson in lessons}
+    close = difflib.get_close_matches(q, list(titles), n=1, cutoff=0.5)
+    if close:
+        return titles[close[0]]
+    hits = [lesson for lesson in lessons if q and q in lesson.meta.title.lower()]
+    return hits[0] if hits else None
+
+
+def open_lesson_text(lesson_query: str, section: str | None = None, root: Path | None = None) -> dict:
+    """The lesson outline, or one section's text, with the citation `source#anchor`."""
+    lesson = find_lesson(lesson_query, root)
+    if lesson is None:
+        available = ", ".join(sorted({l.meta.title for l in _lessons(root or knowledge_dir())})[:8])
+        return {"error": f"No lesson matches {lesson_query!r}. Some lessons: {available}"}
+    if not section:
+        outline = [f"{'  ' * (s.level - 2)}- {s.heading}" for s in lesson.sections if s.level >= 2]
+        return {
+            "source": lesson.source,
+            "heading": lesson.meta.title,
+            "text": f"# {lesson.meta.title}\n\n" + "\n".join(outline),
+            "citation": lesson.source,
+        }
+    wanted = section.strip().lstrip("#").lower()
+    match = next((s for s in lesson.sections if s.anchor == wanted or s.heading.lower() == wanted), None)
+    if match is None:
+        names = {s.heading.lower(): s for s in lesson.sections}
+        close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.4)
+        match = names[close[0]] if close else None
+    if match is None:
+        return {"error": f"{lesson.source} has no section like {section!r}"}
+    text = match.text
+    if len(text) > MAX_SECTION_CHARS:
+        text = text[:MAX_SECTION_CHARS] + "\n\n[section truncated]"
+    return {
+        "source": lesson.source,
+        "heading": " > ".join(match.path),
+        "text": text,
+        "citation": f"{lesson.source}#{match.anchor}",
+    }
+
+
+@tool(response_format="content_and_artifact")
+def open_lesson(lesson: str, section: str | None = None) -> tuple[str, dict]:
+    """Open a course lesson by file name or title. Without `section` returns its outline; with a
+    section heading returns that section's text and citation. Use it to quote the course verbatim."""
+    if not lesson or not lesson.strip():
+        return "open_lesson needs a lesson name or title.", {}
+    found = open_lesson_text(lesson, section)
+    if "error" in found:
+        return found["error"], {}
+    return f"<course source=\"{found['citation']}\">\n{found['text']}\n</course>", found

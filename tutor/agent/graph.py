@@ -1,0 +1,85 @@
+"""The tutor graph: load_learner -> route -> (command | tutor <-> tools).
+
+Compiled once per process with a checkpointer; the model and stores arrive per run as `Context`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim_messages
+from langgraph.graph import END, START, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.runtime import Runtime
+
+from tools.lessons import open_lesson
+from tutor.agent.commands import is_command, run_command
+from tutor.agent.context import Context
+from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
+from tutor.agent.state import TutorState
+
+TOOLS = [open_lesson]
+
+
+def _last_human(state: TutorState) -> str:
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            return message.text if hasattr(message, "text") else str(message.content)
+    return ""
+
+
+def load_learner(state: TutorState, runtime: Runtime[Context]) -> dict:
+    learner_id = state.get("learner_id") or "local"
+    return {"learner": runtime.context.learners.touch(learner_id), "learner_id": learner_id}
+
+
+def route(state: TutorState) -> dict:
+    """Deterministic routing: commands never reach the model."""
+    return {"route": "command" if is_command(_last_human(state)) else "tutor"}
+
+
+def command(state: TutorState) -> dict:
+    reply, citations = run_command(_last_human(state))
+    return {"messages": [AIMessage(reply, additional_kwargs={"citations": citations})]}
+
+
+def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
+    ctx = runtime.context
+    system = EMBEDDED_SYSTEM if ctx.embedded else TUTOR_SYSTEM
+    history = trim_messages(
+        state["messages"],
+        strategy="last",
+        token_counter=len,  # count messages: cheap and model-independent
+        max_tokens=ctx.settings.history_messages,
+        start_on="human",
+        include_system=False,
+    )
+    prompt = [SystemMessage(f"{system}\n\n{learner_note(state.get('learner', {}))}"), *history]
+    model = ctx.model if ctx.embedded else ctx.model.bind_tools(TOOLS)
+    return {"messages": [model.invoke(prompt)]}
+
+
+def after_route(state: TutorState) -> Literal["command", "tutor"]:
+    return state["route"]
+
+
+def after_tutor(state: TutorState) -> Literal["tools", "__end__"]:
+    last = state["messages"][-1]
+    return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
+
+
+def build_graph(checkpointer=None):
+    """Compile the graph; pass a checkpointer to persist conversations."""
+    builder = StateGraph(TutorState, context_schema=Context)
+    builder.add_node("load_learner", load_learner)
+    builder.add_node("route", route)
+    builder.add_node("command", command)
+    builder.add_node("tutor", tutor)
+    builder.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
+    builder.add_edge(START, "load_learner")
+    builder.add_edge("load_learner", "route")
+    builder.add_conditional_edges("route", after_route)
+    builder.add_edge("command", END)
+    builder.add_conditional_edges("tutor", after_tutor)
+    builder.add_edge("tools", "tutor")
+    return builder.compile(checkpointer=checkpointer, name="llm-tutor")

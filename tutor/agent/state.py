@@ -1,0 +1,18 @@
+"""The graph state that the checkpointer persists per conversation thread."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph import add_messages
+from typing_extensions import TypedDict
+
+Route = Literal["tutor", "command"]
+
+
+class TutorState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    learner_id: str
+    learner: dict[str, Any]  # a snapshot of the learner's profile, loaded at the start of each turn
+    route: Route

@@ -1,0 +1,1 @@
+"""The course the tutor teaches: schemas, loaders and validation for `knowledge/`."""

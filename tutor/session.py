@@ -1,0 +1,160 @@
+"""One process's tutor: settings, model, stores and the compiled graph, plus a streaming turn API.
+
+The CLI (`chat`, `ask`) and the web UI share this, so a turn behaves the same everywhere.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+
+from tutor.agent.context import Context
+from tutor.agent.graph import build_graph
+from tutor.config import Settings
+from tutor.learners import LearnerStore
+from tutor.models import ProviderError, build_chat_model, parse_model_spec
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+EventKind = Literal["token", "message", "tool_call", "tool_result", "error"]
+
+
+@dataclass
+class TurnEvent:
+    """One thing a turn produced, in the order it happened."""
+
+    kind: EventKind
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def thread_id(learner_id: str) -> str:
+    """One persistent conversation per learner, so a reload or a restart finds it again."""
+    return f"learner:{learner_id}"
+
+
+class TutorSession:
+    """Everything a process needs to run turns; build once, use from many threads."""
+
+    def __init__(self, settings: Settings | None = None, model: BaseChatModel | None = None) -> None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        self.settings = settings or Settings()
+        self.settings.ensure_dirs()
+        self.spec = parse_model_spec(self.settings.model)
+        self.model = model if model is not None else build_chat_model(self.settings)
+        self.learners = LearnerStore(self.settings.learner_db)
+        self._conn = sqlite3.connect(str(self.settings.checkpoint_db), check_same_thread=False)
+        self.checkpointer = SqliteSaver(self._conn)
+        self.graph = build_graph(self.checkpointer)
+
+    @property
+    def model_label(self) -> str:
+        return self.spec.label
+
+    def context(self) -> Context:
+        return Context(
+            model=self.model,
+            settings=self.settings,
+            learners=self.learners,
+            model_label=self.spec.label,
+            embedded=self.spec.is_embedded,
+        )
+
+    def config(self, learner_id: str) -> dict:
+        return {"configurable": {"thread_id": thread_id(learner_id)}, "recursion_limit": 25}
+
+    def validate_message(self, text: str) -> str | None:
+        """A user-facing reason to refuse the message, or None when it is fine."""
+        if not text or not text.strip():
+            return "Please type a message."
+        if len(text) > self.settings.max_message_chars:
+            return (
+                f"Your message is {len(text):,} characters; the limit is "
+                f"{self.settings.max_message_chars:,} (TUTOR_MAX_MESSAGE_CHARS). Please shorten it."
+            )
+        return None
+
+    def stream_turn(self, learner_id: str, text: str) -> Iterator[TurnEvent]:
+        """Run one turn, yielding tokens as they arrive and whole messages from non-LLM nodes."""
+        problem = self.validate_message(text)
+        if problem:
+            yield TurnEvent("error", problem)
+            return
+        inputs = {"messages": [HumanMessage(text)], "learner_id": learner_id}
+        try:
+            for mode, payload in self.graph.stream(
+                inputs,
+                self.config(learner_id),
+                context=self.context(),
+                stream_mode=["messages", "updates"],
+            ):
+                if mode == "messages":
+                    chunk, meta = payload
+                    if isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor":
+                        if chunk.text:
+                            yield TurnEvent("token", chunk.text)
+                    continue
+                for node, update in (payload or {}).items():
+                    for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                        yield from _message_events(node, message)
+        except ProviderError as exc:
+            yield TurnEvent("error", str(exc))
+        except Exception as exc:  # the model server went away, a tool crashed: say so, keep the session
+            yield TurnEvent("error", f"The turn failed: {type(exc).__name__}: {exc}".strip())
+
+    def run_turn(self, learner_id: str, text: str) -> dict:
+        """One non-interactive turn: {"answer", "citations", "tools", "error"}."""
+        answer, citations, tools, error = "", [], [], None
+        streamed = ""
+        for event in self.stream_turn(learner_id, text):
+            if event.kind == "token":
+                streamed += event.text
+            elif event.kind == "message":
+                answer = event.text
+                citations += event.data.get("citations", [])
+            elif event.kind == "tool_call":
+                tools.append(event.data["name"])
+            elif event.kind == "tool_result":
+                citations += event.data.get("citations", [])
+            elif event.kind == "error":
+                error = event.text
+        return {"answer": answer or streamed, "citations": _dedupe(citations), "tools": tools, "error": error}
+
+    def history(self, learner_id: str) -> list[BaseMessage]:
+        snapshot = self.graph.get_state(self.config(learner_id))
+        return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+    def close(self) -> None:
+        self._conn.close()
+        self.learners.close()
+
+
+def _message_events(node: str, message: BaseMessage) -> Iterator[TurnEvent]:
+    if isinstance(message, AIMessage):
+        for call in message.tool_calls:
+            yield TurnEvent("tool_call", f"{call['name']}({call['args']})", {"name": call["name"], **call})
+        if message.text:
+            citations = message.additional_kwargs.get("citations", [])
+            yield TurnEvent("message", message.text, {"node": node, "citations": citations})
+    elif isinstance(message, ToolMessage):
+        citations = []
+        artifact = message.artifact if isinstance(message.artifact, dict) else {}
+        if artifact.get("source"):
+            citations.append({"source": artifact["source"], "heading": artifact.get("heading", "")})
+        yield TurnEvent("tool_result", message.text, {"name": message.name, "citations": citations})
+
+
+def _dedupe(citations: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for c in citations:
+        key = (c.get("source"), c.get("heading"))
+        if key not in seen:
+            seen.add(key)
+            out.append({"source": c.get("source"), "heading": c.get("heading")})
+    return out
