@@ -19,6 +19,11 @@ def _lessons(root: Path) -> tuple[Lesson, ...]:
     return tuple(load_lessons(root))
 
 
+def all_lessons(root: Path | None = None) -> tuple[Lesson, ...]:
+    """Every lesson in course order (parsed once per process)."""
+    return _lessons(root or knowledge_dir())
+
+
 def find_lesson(query: str, root: Path | None = None) -> Lesson | None:
     """Match by path ("02_attention_mechanism", "01_transformer_architecture/02_...md") or by title."""
     lessons = _lessons(root or knowledge_dir())
@@ -38,7 +43,7 @@ def open_lesson_text(lesson_query: str, section: str | None = None, root: Path |
     """The lesson outline, or one section's text, with the citation `source#anchor`."""
     lesson = find_lesson(lesson_query, root)
     if lesson is None:
-        available = ", ".join(sorted({l.meta.title for l in _lessons(root or knowledge_dir())})[:8])
+        available = ", ".join(sorted({x.meta.title for x in _lessons(root or knowledge_dir())})[:8])
         return {"error": f"No lesson matches {lesson_query!r}. Some lessons: {available}"}
     if not section:
         outline = [f"{'  ' * (s.level - 2)}- {s.heading}" for s in lesson.sections if s.level >= 2]
@@ -76,4 +81,4 @@ def open_lesson(lesson: str, section: str | None = None) -> tuple[str, dict]:
     found = open_lesson_text(lesson, section)
     if "error" in found:
         return found["error"], {}
-    return f"<course source=\"{found['citation']}\">\n{found['text']}\n</course>", found
+    return f'<course source="{found["citation"]}">\n{found["text"]}\n</course>', found

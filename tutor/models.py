@@ -166,7 +166,9 @@ def build_chat_model(
     if spec.provider == "anthropic":
         from langchain_anthropic import ChatAnthropic
 
-        return ChatAnthropic(model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **common)
+        return ChatAnthropic(
+            model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **common
+        )
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama
 

@@ -96,9 +96,11 @@ class TutorSession:
             ):
                 if mode == "messages":
                     chunk, meta = payload
-                    if isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor":
-                        if chunk.text:
-                            yield TurnEvent("token", chunk.text)
+                    is_tutor_token = (
+                        isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor"
+                    )
+                    if is_tutor_token and chunk.text:
+                        yield TurnEvent("token", chunk.text)
                     continue
                 for node, update in (payload or {}).items():
                     for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:

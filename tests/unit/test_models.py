@@ -30,7 +30,9 @@ def test_parse_model_spec(spec, expected):
     assert (s.provider, s.model, s.base_url) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "gpt-4", "openai/", "foo/bar", "openai-compatible/x", "openai-compatible/x@ftp://h"])
+@pytest.mark.parametrize(
+    "bad", ["", "gpt-4", "openai/", "foo/bar", "openai-compatible/x", "openai-compatible/x@ftp://h"]
+)
 def test_invalid_specs_name_the_setting(bad):
     with pytest.raises(ProviderError, match="TUTOR_MODEL"):
         parse_model_spec(bad, env={})
@@ -46,7 +48,9 @@ def test_auto_prefers_an_available_key():
 def test_openai_builder():
     from langchain_openai import ChatOpenAI
 
-    m = build_chat_model(_settings("openai/gpt-4o-mini", temperature=0.2, max_tokens=321), env={"OPENAI_API_KEY": "sk-t"})
+    m = build_chat_model(
+        _settings("openai/gpt-4o-mini", temperature=0.2, max_tokens=321), env={"OPENAI_API_KEY": "sk-t"}
+    )
     assert isinstance(m, ChatOpenAI)
     assert (m.model_name, m.temperature, m.max_tokens, m.streaming) == ("gpt-4o-mini", 0.2, 321, True)
     assert m.openai_api_key.get_secret_value() == "sk-t"
@@ -78,7 +82,9 @@ def test_openai_compatible_builder_needs_no_key():
     assert m.model_name == "smol"
 
 
-@pytest.mark.parametrize(("model", "var"), [("openai/gpt-4o-mini", "OPENAI_API_KEY"), ("anthropic/x", "ANTHROPIC_API_KEY")])
+@pytest.mark.parametrize(
+    ("model", "var"), [("openai/gpt-4o-mini", "OPENAI_API_KEY"), ("anthropic/x", "ANTHROPIC_API_KEY")]
+)
 def test_missing_key_is_one_clear_line(model, var):
     with pytest.raises(ProviderError) as info:
         build_chat_model(_settings(model), env={})

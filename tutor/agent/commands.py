@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tools.lessons import _lessons, open_lesson_text
+from tools.lessons import all_lessons, open_lesson_text
 from tutor.agent.prompts import HELP_TEXT
-from tutor.paths import knowledge_dir
 
 COMMANDS = ("/help", "/lesson")
 
@@ -21,7 +20,7 @@ def run_command(text: str) -> tuple[str, list[dict]]:
         return HELP_TEXT, []
     if name == "/lesson":
         if not arg:
-            rows = [f"- `{l.source}` — {l.meta.title} (week {l.meta.week})" for l in _lessons(knowledge_dir())]
+            rows = [f"- `{x.source}` — {x.meta.title} (week {x.meta.week})" for x in all_lessons()]
             return "**Lessons**\n\n" + "\n".join(rows), []
         lesson, _, section = arg.partition(">")
         found = open_lesson_text(lesson.strip(), section.strip() or None)

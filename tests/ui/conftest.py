@@ -1,0 +1,30 @@
+"""A real launched app (embedded model) shared by the UI tests of one module."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory):
+    from tutor.config import Settings
+    from tutor.session import TutorSession
+    from tutor.ui import launch
+
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path_factory.mktemp("ui-data"), model="embedded", max_tokens=64
+    )
+    session = TutorSession(settings)
+    port = _free_port()
+    demo = launch(session, host="127.0.0.1", port=port, block=False)
+    yield f"http://127.0.0.1:{port}/", session
+    demo.close()
+    session.close()
