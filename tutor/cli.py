@@ -85,5 +85,88 @@ def ask(
         raise typer.Exit(1)
 
 
+@app.command()
+def index(
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop the index and build it from scratch.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Build or update the curriculum search index (only changed chunks are re-embedded)."""
+    from tutor.config import get_settings
+    from tutor.retrieval.indexer import index_curriculum
+
+    settings = get_settings()
+    try:
+        report = index_curriculum(settings, rebuild=rebuild, show_progress=not as_json)
+    except Exception as exc:  # unreadable store, unreachable Chroma server
+        fail(f"indexing failed ({type(exc).__name__}: {exc}); try `tutor index --rebuild`")
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        r = report
+        typer.echo(
+            f"index: {r.total} chunks ({r.added} added, {r.updated} updated, {r.removed} removed, "
+            f"{r.unchanged} unchanged) in {r.seconds:.1f} s"
+        )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many results.")] = 5,
+    module: Annotated[str | None, typer.Option(help="Only this module, e.g. 04_rag_systems.")] = None,
+    week: Annotated[int | None, typer.Option(min=1, max=3, help="Only this week.")] = None,
+    kind: Annotated[str | None, typer.Option(help="lesson, notebook or plan.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Hybrid (dense + BM25) search over the curriculum."""
+    from tutor.config import get_settings
+    from tutor.retrieval.search import HybridSearcher
+    from tutor.retrieval.store import IndexError_
+
+    try:
+        hits = HybridSearcher.open(get_settings()).search(query, k=k, module=module, week=week, kind=kind)
+    except IndexError_ as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False))
+        return
+    for h in hits:
+        typer.echo(f"{h.score:.4f}  {h.citation}\n        {h.heading}")
+
+
+SUITES = ("retrieval",)
+
+
+@app.command(name="eval")
+def eval_(
+    suite: Annotated[
+        str | None, typer.Argument(help=f"One of {', '.join(SUITES)}; all when omitted.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Run evaluation suites and print their metrics."""
+    import importlib
+
+    from tutor.config import get_settings
+    from tutor.retrieval.store import IndexError_
+
+    if suite is not None and suite not in SUITES:
+        fail(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
+    results = []
+    for name in [suite] if suite else SUITES:
+        try:
+            results.append(importlib.import_module(f"evals.{name}").run(get_settings()))
+        except IndexError_ as exc:
+            fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(results[0] if suite else results, ensure_ascii=False))
+        return
+    for r in results:
+        metrics = ", ".join(f"{k}={v}" for k, v in r.items() if isinstance(v, int | float))
+        typer.echo(f"{r['suite']}: {metrics}")
+
+
 if __name__ == "__main__":
     app()

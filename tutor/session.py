@@ -149,6 +149,7 @@ def _message_events(node: str, message: BaseMessage) -> Iterator[TurnEvent]:
         artifact = message.artifact if isinstance(message.artifact, dict) else {}
         if artifact.get("source"):
             citations.append({"source": artifact["source"], "heading": artifact.get("heading", "")})
+        citations += artifact.get("citations", [])
         yield TurnEvent("tool_result", message.text, {"name": message.name, "citations": citations})
 
 

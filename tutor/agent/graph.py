@@ -13,12 +13,13 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from tools.lessons import open_lesson
+from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.state import TutorState
 
-TOOLS = [open_lesson]
+TOOLS = [search_curriculum, open_lesson]
 
 
 def _last_human(state: TutorState) -> str:

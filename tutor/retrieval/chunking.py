@@ -1,0 +1,220 @@
+"""Split the curriculum into retrievable chunks that keep their heading path and citation anchor.
+
+Lessons are split by heading; a long section is cut at paragraph boundaries into ~200-400 token pieces
+with a one-paragraph overlap, and a fenced code block is never cut. Notebooks are grouped by their
+markdown headings. Track and checkpoint descriptions become "plan" chunks. Quiz files (answer keys,
+rubrics, hidden tests) are never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from tutor.curriculum.lessons import FENCE, load_lessons, slugify
+
+TARGET_TOKENS = 300
+MAX_TOKENS = 400
+CHUNKER_VERSION = "1"  # bump to force re-embedding when chunking changes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str  # what a learner reads (and the answer quotes)
+    source: str  # path relative to knowledge/
+    anchor: str
+    heading: str  # heading path, "Lesson > Section > Subsection"
+    title: str
+    module: str
+    week: int
+    kind: str  # lesson | notebook | plan
+
+    @property
+    def citation(self) -> str:
+        return f"{self.source}#{self.anchor}" if self.anchor else self.source
+
+    @property
+    def embed_text(self) -> str:
+        """The heading path gives short sections the context a bare paragraph lacks."""
+        return f"{self.heading}\n\n{self.text}"
+
+    @property
+    def content_hash(self) -> str:
+        raw = f"{CHUNKER_VERSION}\n{self.embed_text}\n{self.kind}|{self.week}|{self.module}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    def metadata(self) -> dict:
+        meta = asdict(self)
+        meta.pop("text")
+        meta.pop("id")
+        meta["hash"] = self.content_hash
+        return meta
+
+
+def estimate_tokens(text: str) -> int:
+    """Word-piece tokens run ~1.3 per English word; exact counts are not needed for sizing."""
+    return int(len(text.split()) * 1.3) + 1
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks, with each fenced code block kept whole."""
+    blocks, current, fence = [], [], None
+    for line in text.splitlines():
+        if fence is None:
+            m = FENCE.match(line)
+            if m:
+                fence = m.group(1)
+            elif not line.strip():
+                if current:
+                    blocks.append("\n".join(current))
+                    current = []
+                continue
+        elif line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            fence = None
+        current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def split_text(text: str) -> list[str]:
+    """Pack paragraphs into pieces of about TARGET_TOKENS with one paragraph of overlap."""
+    if estimate_tokens(text) <= MAX_TOKENS:
+        return [text] if text.strip() else []
+    paras = paragraphs(text)
+    pieces, current = [], []
+    for para in paras:
+        if current and estimate_tokens("\n\n".join([*current, para])) > TARGET_TOKENS:
+            pieces.append("\n\n".join(current))
+            last = current[-1]
+            current = [last] if estimate_tokens(last) < TARGET_TOKENS // 2 else []
+        current.append(para)
+    if current and (not pieces or "\n\n".join(current) != pieces[-1]):
+        pieces.append("\n\n".join(current))
+    return pieces
+
+
+def lesson_chunks(root: Path) -> list[Chunk]:
+    chunks = []
+    for lesson in load_lessons(root):
+        module = lesson.meta.module
+        for section in lesson.sections:
+            heading = " > ".join(section.path)
+            for i, piece in enumerate(split_text(section.text)):
+                chunks.append(
+                    Chunk(
+                        id=f"{lesson.source}#{section.anchor}:{i}",
+                        text=piece,
+                        source=lesson.source,
+                        anchor=section.anchor,
+                        heading=heading,
+                        title=lesson.meta.title,
+                        module=module,
+                        week=lesson.meta.week,
+                        kind="lesson",
+                    )
+                )
+    return chunks
+
+
+NOTEBOOK_WEEK = {"01": 1, "02": 1, "03": 2, "04": 2, "05": 2, "06": 2, "07": 2, "08": 3, "09": 3, "10": 3}
+
+
+def notebook_chunks(root: Path) -> list[Chunk]:
+    chunks = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        source = path.relative_to(root).as_posix()
+        cells = json.loads(path.read_text())["cells"]
+        title = path.stem
+        groups: list[tuple[str, list[str]]] = []
+        for cell in cells:
+            text = "".join(cell.get("source", ""))
+            if not text.strip():
+                continue
+            heading = next(
+                (ln.lstrip("#").strip() for ln in text.splitlines() if re.match(r"^#{1,6}\s", ln)), None
+            )
+            if cell["cell_type"] == "markdown" and heading:
+                if text.startswith("# ") and not groups:
+                    title = heading
+                groups.append((heading, []))
+            elif not groups:
+                groups.append((title, []))
+            groups[-1][1].append(text if cell["cell_type"] == "markdown" else f"```python\n{text}\n```")
+        seen: dict[str, int] = {}
+        for heading, texts in groups:
+            anchor = slugify(heading)
+            seen[anchor] = seen.get(anchor, -1) + 1
+            if seen[anchor]:
+                anchor = f"{anchor}-{seen[anchor]}"
+            for i, piece in enumerate(split_text("\n\n".join(texts))):
+                chunks.append(
+                    Chunk(
+                        id=f"{source}#{anchor}:{i}",
+                        text=piece,
+                        source=source,
+                        anchor=anchor,
+                        heading=f"{title} > {heading}" if heading != title else title,
+                        title=title,
+                        module="notebooks",
+                        week=NOTEBOOK_WEEK.get(path.stem[:2], 0),
+                        kind="notebook",
+                    )
+                )
+    return chunks
+
+
+def plan_chunks(root: Path) -> list[Chunk]:
+    """Tracks, strategies, the weekly timeline and checkpoint objectives (never quiz content)."""
+    chunks = []
+    tracks = yaml.safe_load((root / "tracks.yaml").read_text())
+
+    def add(key: str, heading: str, text: str, week: int = 0, source: str = "tracks.yaml") -> None:
+        chunks.append(Chunk(f"{source}#{key}:0", text, source, key, heading, heading, "plan", week, "plan"))
+
+    for t in tracks["tracks"]:
+        phases = "; ".join(f"{p['title']} ({p['days']} days): {p['focus']}" for p in t["recommended_path"])
+        add(
+            t["id"],
+            f"Track: {t['name']}",
+            f"{t['description']}\n\nStrengths: {', '.join(t['strengths'])}.\n"
+            f"Focus areas: {', '.join(t['focus_areas'])}.\nRecommended path: {phases}.\n"
+            f"Key projects: {', '.join(t['key_projects'])}.",
+        )
+    for s in tracks["strategies"]:
+        steps = "\n".join(f"{i}. {step}" for i, step in enumerate(s["steps"], 1))
+        add(s["id"], f"Strategy: {s['name']}", f"Best for: {s['best_for']}\n\n{steps}")
+    for w in tracks["timeline"]:
+        lines = []
+        for b in w["blocks"]:
+            days = (
+                "-".join(str(d) for d in (b["days"][0], b["days"][-1]))
+                if len(b["days"]) > 1
+                else b["days"][0]
+            )
+            items = ", ".join(b.get("read", []) + b.get("notebooks", []))
+            project = f" Project: {b['project']}." if b.get("project") else ""
+            lines.append(f"Days {days}: {b['title']} — {items}.{project}")
+        add(f"week-{w['week']}", f"Week {w['week']}: {w['title']}", "\n".join(lines), week=w["week"])
+    checkpoints = yaml.safe_load((root / "checkpoints.yaml").read_text())
+    for cp in checkpoints["checkpoints"]:
+        for skill in cp["skills"]:
+            objectives = "\n".join(f"- {o}" for o in skill["objectives"])
+            add(
+                skill["id"],
+                f"{cp['title']}: {skill['checklist']}",
+                f"Checkpoint skill {skill['id']}: {skill['checklist']}\n\nObjectives:\n{objectives}",
+                week=cp["week"],
+                source="checkpoints.yaml",
+            )
+    return chunks
+
+
+def curriculum_chunks(root: Path) -> list[Chunk]:
+    return lesson_chunks(root) + notebook_chunks(root) + plan_chunks(root)

@@ -1,0 +1,38 @@
+"""`tutor index`: chunk the curriculum and bring the Chroma collection up to date, with a progress bar."""
+
+from __future__ import annotations
+
+from tutor.config import Settings
+from tutor.paths import knowledge_dir
+from tutor.retrieval.chunking import curriculum_chunks
+from tutor.retrieval.store import IndexError_, IndexReport, open_collection, update_index
+
+
+def index_curriculum(settings: Settings, rebuild: bool = False, show_progress: bool = False) -> IndexReport:
+    chunks = curriculum_chunks(knowledge_dir())
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="chunk", desc="embedding", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        return update_index(settings, chunks, rebuild=rebuild, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def ensure_index(settings: Settings) -> IndexReport | None:
+    """Build the index when missing or unreadable (server start); otherwise a cheap incremental update."""
+    try:
+        open_collection(settings)
+    except IndexError_:
+        return index_curriculum(settings, rebuild=True)
+    return index_curriculum(settings)

@@ -1,0 +1,173 @@
+"""Hybrid search: dense (Chroma + MiniLM) and lexical (BM25, bm25s) rankings fused by reciprocal rank.
+
+Dense retrieval finds paraphrases ("how does the model know word order" -> positional encoding);
+BM25 finds exact terms the embedder blurs (API names, acronyms like "QLoRA" or "RRF"). RRF needs no
+score calibration between the two: each list contributes 1 / (k + rank).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tutor.config import Settings
+from tutor.retrieval.store import open_collection
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+RRF_K = 60
+CANDIDATES = 20
+FILTER_KEYS = ("module", "week", "kind", "source")
+
+
+@dataclass
+class Hit:
+    source: str
+    anchor: str
+    heading: str
+    text: str
+    score: float
+    kind: str
+    week: int
+    module: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.source}#{self.anchor}" if self.anchor else self.source
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "heading": self.heading,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "anchor": self.anchor,
+            "citation": self.citation,
+            "kind": self.kind,
+            "week": self.week,
+        }
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class HybridSearcher:
+    """Loads the collection and builds the BM25 index from its documents (so an `HttpClient` works too)."""
+
+    def __init__(self, collection: Collection) -> None:
+        import bm25s
+
+        from tutor.embeddings import MiniLMEmbedder
+
+        self.collection = collection
+        self.embedder = MiniLMEmbedder.load()
+        data = collection.get(include=["documents", "metadatas"])
+        self.ids: list[str] = data["ids"]
+        self.docs: list[str] = data["documents"]
+        self.metas: list[dict] = data["metadatas"]
+        self._row = {id_: i for i, id_ in enumerate(self.ids)}
+        self._stem = _stemmer()
+        corpus = [f"{m.get('heading', '')}\n{d}" for d, m in zip(self.docs, self.metas, strict=True)]
+        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self._stem, show_progress=False)
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(tokens, show_progress=False)
+        self._bm25_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> HybridSearcher:
+        return cls(open_collection(settings))
+
+    def _mask(self, filters: dict) -> np.ndarray | None:
+        if not filters:
+            return None
+        keep = np.ones(len(self.ids), dtype=np.float32)
+        for i, meta in enumerate(self.metas):
+            if any(meta.get(k) != v for k, v in filters.items()):
+                keep[i] = 0
+        return keep
+
+    @staticmethod
+    def _where(filters: dict) -> dict | None:
+        clauses = [{k: v} for k, v in filters.items()]
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def lexical(self, query: str, n: int, filters: dict | None = None) -> list[str]:
+        import bm25s
+
+        q = bm25s.tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
+        if not q or not q[0]:
+            return []
+        mask = self._mask(filters or {})
+        with self._bm25_lock:
+            docs, scores = self.bm25.retrieve(
+                q, k=min(n, len(self.ids)), show_progress=False, n_threads=1, weight_mask=mask
+            )
+        return [self.ids[int(d)] for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def dense(self, vector: np.ndarray, n: int, filters: dict | None = None) -> list[str]:
+        res = self.collection.query(
+            query_embeddings=[vector], n_results=min(n, len(self.ids)), where=self._where(filters or {}),
+            include=[],
+        )  # fmt: skip
+        return res["ids"][0]
+
+    def search(self, query: str, k: int = 5, **filters: object) -> list[Hit]:
+        """Top-k chunks for `query`; filters: module, week, kind, source (exact match)."""
+        filters = {key: v for key, v in filters.items() if v is not None and key in FILTER_KEYS}
+        query = query.strip()
+        if not query:
+            return []
+        n = max(CANDIDATES, k * 4)
+        vector = self.embedder.encode([query])[0]
+        fused: dict[str, float] = {}
+        for ranking in (self.dense(vector, n, filters), self.lexical(query, n, filters)):
+            for rank, id_ in enumerate(ranking):
+                fused[id_] = fused.get(id_, 0.0) + 1.0 / (RRF_K + rank + 1)
+        best = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:k]
+        hits = []
+        for id_, score in best:
+            row = self._row[id_]
+            meta = self.metas[row]
+            hits.append(
+                Hit(
+                    source=meta["source"],
+                    anchor=meta.get("anchor", ""),
+                    heading=meta.get("heading", ""),
+                    text=self.docs[row],
+                    score=score,
+                    kind=meta.get("kind", ""),
+                    week=int(meta.get("week", 0)),
+                    module=meta.get("module", ""),
+                )
+            )
+        return hits
+
+
+_searchers: dict[str, HybridSearcher] = {}
+_lock = threading.Lock()
+
+
+def get_searcher(settings: Settings) -> HybridSearcher:
+    """One searcher per index location and process (the BM25 build and model load happen once)."""
+    from tutor.retrieval.store import where_location
+
+    key = where_location(settings)
+    with _lock:
+        if key not in _searchers:
+            _searchers[key] = HybridSearcher.open(settings)
+        return _searchers[key]
+
+
+def reset_searchers() -> None:
+    """Forget loaded searchers (after a re-index)."""
+    with _lock:
+        _searchers.clear()
