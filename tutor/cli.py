@@ -136,6 +136,76 @@ def search(
         typer.echo(f"{h.score:.4f}  {h.citation}\n        {h.heading}")
 
 
+def _one_shot_kernels():
+    from tools.kernel import KernelService
+    from tools.kernel.sandbox import Limits
+    from tutor.config import get_settings
+
+    s = get_settings()
+    return KernelService(
+        root=s.data_dir / "kernels",
+        limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s),
+        pool_size=0,  # one-shot: no pre-warmed kernel to throw away
+        default_timeout=s.kernel_timeout_s,
+    )
+
+
+@app.command(name="run")
+def run_(
+    code: Annotated[str, typer.Argument(help="Python code, or - to read it from stdin.")],
+    timeout: Annotated[float | None, typer.Option(help="Seconds before the run is stopped.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run Python code in a fresh sandboxed Jupyter kernel."""
+    source = sys.stdin.read() if code == "-" else code
+    service = _one_shot_kernels()
+    try:
+        result = service.run("cli", source, timeout)
+    finally:
+        service.shutdown()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        from tools.run_code import format_result
+
+        typer.echo(format_result(result))
+    if result.status != "ok":
+        raise typer.Exit(1)
+
+
+@app.command(name="run-notebook")
+def run_notebook(
+    path: Annotated[str, typer.Argument(help="A .ipynb file.")],
+    timeout: Annotated[float | None, typer.Option(help="Seconds allowed per cell.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list, one object per code cell.")
+    ] = False,
+) -> None:
+    """Run every code cell of a notebook, in order, in one kernel."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read notebook {path}: {exc}")
+    service = _one_shot_kernels()
+    results = []
+    try:
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.source.strip():
+                results.append(service.run("notebook", cell.source, timeout).as_dict())
+    finally:
+        service.shutdown()
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False))
+    else:
+        for i, r in enumerate(results, 1):
+            line = f"cell {i}: {r['status']} ({r['elapsed_s']:.2f} s)"
+            typer.echo(line + (f" {r['error']['ename']}: {r['error']['evalue']}" if r["error"] else ""))
+    if any(r["status"] != "ok" for r in results):
+        raise typer.Exit(1)
+
+
 SUITES = ("retrieval",)
 
 

@@ -72,3 +72,41 @@ def test_ask_a_command_from_stdin(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["citations"][0]["source"] == "01_transformer_architecture/02_attention_mechanism.md"
+
+
+@pytest.mark.slow
+def test_run_json_contract(tmp_path):
+    proc = run(["run", "print(1); 6*7", "--json"], {"TUTOR_DATA_DIR": str(tmp_path)})
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 0
+    assert {k: out[k] for k in ("status", "stdout", "result", "images", "error")} == {
+        "status": "ok", "stdout": "1\n", "result": "42", "images": [], "error": None,
+    }  # fmt: skip
+    assert out["elapsed_s"] >= 0
+
+
+@pytest.mark.slow
+def test_run_from_stdin_with_timeout(tmp_path):
+    proc = subprocess.run(
+        [TUTOR, "run", "-", "--timeout", "1", "--json"], input="while True: pass",
+        capture_output=True, text=True, env={**os.environ, "TUTOR_DATA_DIR": str(tmp_path)}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1 and json.loads(proc.stdout)["status"] == "timeout"
+
+
+@pytest.mark.slow
+def test_run_notebook_gives_one_object_per_code_cell(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# t"),
+            nbformat.v4.new_code_cell("a = 2"),
+            nbformat.v4.new_code_cell("print(a * 21)"),
+        ]
+    )
+    path = tmp_path / "t.ipynb"
+    nbformat.write(nb, path)
+    proc = run(["run-notebook", str(path), "--json"], {"TUTOR_DATA_DIR": str(tmp_path)})
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 0 and [c["status"] for c in out] == ["ok", "ok"] and out[1]["stdout"] == "42\n"

@@ -13,13 +13,14 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from tools.lessons import open_lesson
+from tools.run_code import extract_code, format_result, run_code, run_for_session, run_lesson_example
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.state import TutorState
 
-TOOLS = [search_curriculum, open_lesson]
+TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example]
 
 
 def _last_human(state: TutorState) -> str:
@@ -35,12 +36,25 @@ def load_learner(state: TutorState, runtime: Runtime[Context]) -> dict:
 
 
 def route(state: TutorState) -> dict:
-    """Deterministic routing: commands never reach the model."""
-    return {"route": "command" if is_command(_last_human(state)) else "tutor"}
+    """Deterministic routing: code and commands never reach the model."""
+    text = _last_human(state)
+    if text.strip().startswith("/run") or (not is_command(text) and extract_code(text)):
+        return {"route": "run"}
+    return {"route": "command" if is_command(text) else "tutor"}
+
+
+def run(state: TutorState) -> dict:
+    """Fenced code or `/run CODE`: execute in the learner's kernel and show the outcome."""
+    code = extract_code(_last_human(state))
+    if not code:
+        return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
+    result = run_for_session(state.get("learner_id") or "local", code)
+    message = AIMessage(format_result(result), additional_kwargs={"run": result.as_dict(), "code": code})
+    return {"messages": [message]}
 
 
 def command(state: TutorState) -> dict:
-    reply, citations = run_command(_last_human(state))
+    reply, citations = run_command(_last_human(state), state.get("learner_id") or "local")
     return {"messages": [AIMessage(reply, additional_kwargs={"citations": citations})]}
 
 
@@ -60,7 +74,7 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"messages": [model.invoke(prompt)]}
 
 
-def after_route(state: TutorState) -> Literal["command", "tutor"]:
+def after_route(state: TutorState) -> Literal["command", "tutor", "run"]:
     return state["route"]
 
 
@@ -75,12 +89,14 @@ def build_graph(checkpointer=None):
     builder.add_node("load_learner", load_learner)
     builder.add_node("route", route)
     builder.add_node("command", command)
+    builder.add_node("run", run)
     builder.add_node("tutor", tutor)
     builder.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
     builder.add_edge(START, "load_learner")
     builder.add_edge("load_learner", "route")
     builder.add_conditional_edges("route", after_route)
     builder.add_edge("command", END)
+    builder.add_edge("run", END)
     builder.add_conditional_edges("tutor", after_tutor)
     builder.add_edge("tools", "tutor")
     return builder.compile(checkpointer=checkpointer, name="llm-tutor")

@@ -17,6 +17,9 @@ HELP_TEXT = """**Commands**
 
 - `/lesson` — list the lessons; `/lesson NAME` shows a lesson's outline; `/lesson NAME > SECTION` shows
   one section of it, with its citation.
+- `/run CODE` (or a message with a ```python block) — run code in your own Jupyter kernel; variables
+  persist between runs. `/restart` clears them.
+- `/example LESSON > SECTION` — run a lesson's example code in your kernel.
 - `/help` — this list.
 
 Anything else is a question for the tutor."""

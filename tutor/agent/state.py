@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-Route = Literal["tutor", "command"]
+Route = Literal["tutor", "command", "run"]
 
 
 class TutorState(TypedDict, total=False):

@@ -1,0 +1,163 @@
+"""Run one piece of code on a kernel client and gather what it produced, as robustly as nbclient.
+
+Outputs are matched by parent message id, capped (text and images) so a runaway print cannot grow the
+server's memory, and errors are returned without ANSI colour codes. Timeouts and dead kernels are
+detected here and reported; recovery (interrupt, restart) is the service's job.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+MAX_TEXT = 20_000
+MAX_IMAGES = 5
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+STDIN_HINT = (
+    "Interactive input (input()) is not supported here: put the value in your code instead, "
+    "e.g. name = 'Ada'."
+)
+
+Status = Literal["ok", "error", "timeout", "died"]
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@dataclass
+class RunResult:
+    status: Status = "ok"
+    stdout: str = ""
+    stderr: str = ""
+    result: str | None = None
+    images: list[str] = field(default_factory=list)  # base64 PNG
+    error: dict[str, Any] | None = None  # {"ename", "evalue", "traceback"}
+    elapsed_s: float = 0.0
+    notice: str | None = None  # what the learner must know (variables lost, output truncated, ...)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if d["notice"] is None:
+            d.pop("notice")
+        return d
+
+
+class OutputCollector:
+    """Accumulates iopub messages for one execution, within the caps."""
+
+    def __init__(self, max_text: int = MAX_TEXT, max_images: int = MAX_IMAGES) -> None:
+        self.max_text, self.max_images = max_text, max_images
+        self.result = RunResult()
+        self.truncated_text = False
+        self.dropped_images = 0
+        self._clear_pending = False
+
+    def _text_room(self) -> int:
+        return self.max_text - len(self.result.stdout) - len(self.result.stderr)
+
+    def _append(self, name: str, text: str) -> None:
+        room = self._text_room()
+        if room <= 0:
+            self.truncated_text = self.truncated_text or bool(text)
+            return
+        if len(text) > room:
+            text, self.truncated_text = text[:room], True
+        setattr(self.result, name, getattr(self.result, name) + text)
+
+    def _maybe_clear(self) -> None:
+        if self._clear_pending:
+            self.result.stdout = self.result.stderr = ""
+            self.result.images = []
+            self._clear_pending = False
+
+    def handle(self, msg: dict[str, Any]) -> bool:
+        """Process one iopub message; True when the execution is finished (status idle)."""
+        kind, content = msg["header"]["msg_type"], msg["content"]
+        if kind == "status":
+            return content.get("execution_state") == "idle"
+        if kind == "clear_output":
+            self._clear_pending = True
+            if not content.get("wait"):
+                self._maybe_clear()
+            return False
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            self._maybe_clear()
+        if kind == "stream":
+            self._append("stderr" if content.get("name") == "stderr" else "stdout", content.get("text", ""))
+        elif kind in ("display_data", "execute_result", "update_display_data"):
+            data = content.get("data", {})
+            if "image/png" in data:
+                if len(self.result.images) < self.max_images:
+                    self.result.images.append(data["image/png"].replace("\n", ""))
+                else:
+                    self.dropped_images += 1
+            elif kind == "execute_result":
+                text = data.get("text/plain", "")
+                room = max(self._text_room(), 0)
+                self.result.result = text[:room] if len(text) > room else text
+                self.truncated_text = self.truncated_text or len(text) > room
+            elif "text/plain" in data:
+                self._append("stdout", data["text/plain"] + "\n")
+        elif kind == "error":
+            ename, evalue = content.get("ename", ""), content.get("evalue", "")
+            traceback = strip_ansi("\n".join(content.get("traceback", [])))
+            if ename == "StdinNotImplementedError":
+                evalue = STDIN_HINT
+            self.result.status = "error"
+            self.result.error = {
+                "ename": ename,
+                "evalue": strip_ansi(evalue),
+                "traceback": traceback[-self.max_text :],
+            }
+        return False
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.truncated_text:
+            notes.append(f"Output was truncated to {self.max_text:,} characters.")
+        if self.dropped_images:
+            notes.append(
+                f"Only the first {self.max_images} images are shown ({self.dropped_images} more dropped)."
+            )
+        return notes
+
+
+async def run_on_client(
+    client: Any,
+    code: str,
+    timeout: float,
+    is_alive: Any,
+    poll: float = 0.25,
+) -> tuple[RunResult, Literal["done", "timeout", "died"]]:
+    """Execute `code`; returns the gathered result and how it ended. `is_alive` is an async callable."""
+    collector = OutputCollector()
+    started = time.monotonic()
+    msg_id = client.execute(code, store_history=True, allow_stdin=False, stop_on_error=True)
+    deadline = started + timeout
+    outcome: Literal["done", "timeout", "died"] = "done"
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            outcome = "timeout"
+            break
+        try:
+            msg = await client.get_iopub_msg(timeout=min(poll, remaining))
+        except Exception as exc:  # jupyter_client raises queue.Empty when nothing arrived in time
+            if type(exc).__name__ not in ("Empty", "TimeoutError"):
+                raise
+            if not await is_alive():
+                outcome = "died"
+                break
+            continue
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue  # output of an earlier, interrupted run, or another client's
+        if collector.handle(msg):
+            break
+    result = collector.result
+    result.elapsed_s = round(time.monotonic() - started, 4)
+    notes = collector.notes()
+    result.notice = " ".join(notes) or None
+    return result, outcome

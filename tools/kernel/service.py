@@ -1,0 +1,328 @@
+"""Kernels per learner session: a pre-warmed pool, timeouts with interrupt-then-restart, dead-kernel
+recovery, a process-tree watchdog and idle culling.
+
+jupyter_client's async API runs on one private event loop in a daemon thread; the graph, the CLI and
+the UI call the synchronous facade (`run`, `restart`, `interrupt`), which is safe from any thread.
+Each session executes one thing at a time; different sessions run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.kernel.execute import RunResult, run_on_client
+from tools.kernel.sandbox import Limits, kernel_env, make_preexec, prepare_workdir
+
+MAX_CODE_CHARS = 100_000
+LOST_VARIABLES = "The kernel was restarted: your variables and imports are gone, so re-run earlier cells."
+WATCHDOG_S = 0.1
+
+
+@dataclass
+class KernelHandle:
+    manager: Any  # AsyncKernelManager
+    client: Any  # AsyncKernelClient
+    workdir: Path
+    runtime_dir: Path
+    session_id: str | None = None
+    last_used: float = field(default_factory=time.monotonic)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = getattr(self.manager, "provisioner", None)
+        return getattr(provisioner, "pid", None)
+
+
+class KernelService:
+    """All learner kernels of one process."""
+
+    def __init__(
+        self,
+        root: Path,
+        limits: Limits | None = None,
+        pool_size: int = 1,
+        idle_cull_s: float = 1800,
+        default_timeout: float = 30,
+    ) -> None:
+        self.root = Path(root)
+        self.limits = limits or Limits()
+        self.pool_size = pool_size
+        self.idle_cull_s = idle_cull_s
+        self.default_timeout = default_timeout
+        self.sessions: dict[str, KernelHandle] = {}
+        self._pool: list[KernelHandle] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kernels", daemon=True)
+        self._thread.start()
+        self._closed = False
+        self._call(self._start_background())
+
+    # ------------------------------------------------------------------ sync facade
+
+    def _call(self, coro, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def run(self, session_id: str, code: str, timeout: float | None = None) -> RunResult:
+        """Run code in the session's kernel (started or taken from the pool on first use)."""
+        return self._call(self.arun(session_id, code, timeout))
+
+    def restart(self, session_id: str) -> str:
+        return self._call(self.arestart(session_id))
+
+    def interrupt(self, session_id: str) -> bool:
+        return self._call(self.ainterrupt(session_id))
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._call(self._shutdown_all(), timeout=60)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def cull(self) -> int:
+        """Shut down kernels idle longer than `idle_cull_s` now (also runs periodically)."""
+        return self._call(self.cull_idle())
+
+    def has_session(self, session_id: str) -> bool:
+        return session_id in self.sessions
+
+    # ------------------------------------------------------------------ kernels
+
+    async def _start_kernel(self) -> KernelHandle:
+        from jupyter_client import AsyncKernelManager
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        kid = uuid.uuid4().hex[:12]
+        workdir = self.root / "work" / kid
+        prepare_workdir(workdir)
+        # IPC socket paths must stay short (AF_UNIX limit ~107 bytes): a private 0700 temp directory.
+        runtime_dir = Path(tempfile.mkdtemp(prefix="tutor-k-"))
+        os.chmod(runtime_dir, 0o700)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc")
+        km.ip = str(runtime_dir / "k")
+        km.connection_file = str(runtime_dir / "kernel.json")
+        await km.start_kernel(
+            env=kernel_env(workdir),
+            cwd=str(workdir),
+            preexec_fn=make_preexec(self.limits),
+            extra_arguments=["--HistoryManager.enabled=False"],
+        )
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+        except Exception:
+            await self._kill(KernelHandle(km, kc, workdir, runtime_dir))
+            raise
+        return KernelHandle(km, kc, workdir, runtime_dir)
+
+    async def _kill(self, handle: KernelHandle) -> None:
+        with contextlib.suppress(Exception):
+            handle.client.stop_channels()
+        self._killpg(handle)
+        with contextlib.suppress(Exception):
+            await handle.manager.shutdown_kernel(now=True)
+        shutil.rmtree(handle.runtime_dir, ignore_errors=True)
+        shutil.rmtree(handle.workdir, ignore_errors=True)
+
+    @staticmethod
+    def _killpg(handle: KernelHandle) -> None:
+        """Kill the kernel and everything it spawned (it leads its own process group)."""
+        pid = handle.pid
+        if pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+    async def _restart(self, handle: KernelHandle) -> None:
+        """A fresh kernel process in the same working dir (files stay, variables go)."""
+        with contextlib.suppress(Exception):
+            handle.client.stop_channels()
+        self._killpg(handle)
+        # restart_kernel reuses the launch arguments (environment, cwd, rlimits) and the connection info
+        await handle.manager.restart_kernel(now=True)
+        handle.client = handle.manager.client()
+        handle.client.start_channels()
+        await handle.client.wait_for_ready(timeout=60)
+
+    async def _take(self, session_id: str) -> KernelHandle:
+        handle = self.sessions.get(session_id)
+        if handle is not None:
+            return handle
+        handle = self._pool.pop() if self._pool else await self._start_kernel()
+        handle.session_id = session_id
+        self.sessions[session_id] = handle
+        self._loop.create_task(self._fill_pool())
+        return handle
+
+    async def _fill_pool(self) -> None:
+        while len(self._pool) < self.pool_size and not self._closed:
+            try:
+                self._pool.append(await self._start_kernel())
+            except Exception:
+                return  # the next request starts a kernel itself and reports any real problem
+
+    # ------------------------------------------------------------------ execution
+
+    async def arun(self, session_id: str, code: str, timeout: float | None = None) -> RunResult:
+        if len(code) > MAX_CODE_CHARS:
+            return RunResult(
+                status="error",
+                error={
+                    "ename": "CodeTooLong",
+                    "evalue": f"Code is {len(code):,} characters; the limit is {MAX_CODE_CHARS:,}.",
+                    "traceback": "",
+                },
+            )
+        timeout = float(timeout or self.default_timeout)
+        handle = await self._take(session_id)
+        async with handle.lock:
+            handle.last_used = time.monotonic()
+            watchdog = asyncio.create_task(self._watch_processes(handle))
+            try:
+                result, outcome = await run_on_client(handle.client, code, timeout, handle.manager.is_alive)
+            finally:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
+            too_many = watchdog.result() if watchdog.done() and not watchdog.cancelled() else False
+            if outcome == "timeout":
+                result.status = "timeout"
+                if await self._interrupt_until_idle(handle):
+                    result.notice = _join(result.notice, f"Stopped after {timeout:g} s (variables kept).")
+                else:
+                    await self._restart(handle)
+                    result.notice = _join(result.notice, f"Stopped after {timeout:g} s. {LOST_VARIABLES}")
+            elif outcome == "died" or too_many:
+                result.status = "died"
+                reason = (
+                    f"It started more than {self.limits.max_procs} processes and was stopped."
+                    if too_many
+                    else "The kernel died (it crashed or exited)."
+                )
+                await self._restart(handle)
+                result.notice = _join(result.notice, f"{reason} {LOST_VARIABLES}")
+            handle.last_used = time.monotonic()
+            return result
+
+    async def _watch_processes(self, handle: KernelHandle) -> bool:
+        """Kill the process group when the kernel's process tree grows beyond the limit."""
+        import psutil
+
+        pid = handle.pid
+        if not pid:
+            return False
+        while True:
+            await asyncio.sleep(WATCHDOG_S)
+            try:
+                count = len(psutil.Process(pid).children(recursive=True))
+            except psutil.Error:
+                return False
+            if count > self.limits.max_procs:
+                self._killpg(handle)
+                return True
+
+    async def _interrupt_until_idle(self, handle: KernelHandle, grace: float = 3.0) -> bool:
+        """Interrupt (SIGINT) and wait for the kernel to report idle again; False if it does not."""
+        with contextlib.suppress(Exception):
+            await handle.manager.interrupt_kernel()
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                msg = await handle.client.get_iopub_msg(timeout=max(0.05, deadline - time.monotonic()))
+            except Exception:
+                break
+            if msg["header"]["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                # drain the shell reply of the interrupted request so it does not confuse the next run
+                with contextlib.suppress(Exception):
+                    await handle.client.get_shell_msg(timeout=0.5)
+                return True
+        return False
+
+    async def arestart(self, session_id: str) -> str:
+        handle = self.sessions.get(session_id)
+        if handle is None:
+            return "No kernel is running for this session yet."
+        async with handle.lock:
+            await self._restart(handle)
+        return "Kernel restarted: variables and imports are cleared."
+
+    async def ainterrupt(self, session_id: str) -> bool:
+        handle = self.sessions.get(session_id)
+        if handle is None:
+            return False
+        with contextlib.suppress(Exception):
+            await handle.manager.interrupt_kernel()
+        return True
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def _start_background(self) -> None:
+        self._loop.create_task(self._fill_pool())
+        self._culler = self._loop.create_task(self._cull_forever())
+
+    async def cull_idle(self) -> int:
+        now = time.monotonic()
+        stale = [
+            s
+            for s, h in self.sessions.items()
+            if now - h.last_used > self.idle_cull_s and not h.lock.locked()
+        ]
+        for session_id in stale:
+            await self._kill(self.sessions.pop(session_id))
+        return len(stale)
+
+    async def _cull_forever(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(min(60.0, max(1.0, self.idle_cull_s / 4)))
+            with contextlib.suppress(Exception):
+                await self.cull_idle()
+
+    async def _shutdown_all(self) -> None:
+        self._culler.cancel()
+        handles = list(self.sessions.values()) + self._pool
+        self.sessions.clear()
+        self._pool.clear()
+        await asyncio.gather(*(self._kill(h) for h in handles), return_exceptions=True)
+
+
+def _join(a: str | None, b: str) -> str:
+    return f"{a} {b}" if a else b
+
+
+_service: KernelService | None = None
+_service_lock = threading.Lock()
+
+
+def get_kernel_service(settings: Any | None = None) -> KernelService:
+    """The process-wide kernel service, configured from settings on first use."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            import atexit
+
+            from tutor.config import get_settings
+
+            s = settings or get_settings()
+            _service = KernelService(
+                root=s.data_dir / "kernels",
+                limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s),
+                pool_size=s.kernel_pool_size,
+                idle_cull_s=s.kernel_idle_cull_s,
+                default_timeout=s.kernel_timeout_s,
+            )
+            atexit.register(_service.shutdown)
+        return _service
