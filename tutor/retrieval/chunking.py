@@ -100,11 +100,17 @@ def split_text(text: str) -> list[str]:
     return pieces
 
 
+# Self-check questions ask without answering; indexed, they outrank the sections that explain.
+SKIP_SECTIONS = {"self-check-questions"}
+
+
 def lesson_chunks(root: Path) -> list[Chunk]:
     chunks = []
     for lesson in load_lessons(root):
         module = lesson.meta.module
         for section in lesson.sections:
+            if section.anchor in SKIP_SECTIONS:
+                continue
             heading = " > ".join(section.path)
             for i, piece in enumerate(split_text(section.text)):
                 chunks.append(

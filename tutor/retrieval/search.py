@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 RRF_K = 60
+# Lessons are the canonical explanations; notebooks and plan text rank below an equally good lesson.
+KIND_WEIGHT = {"lesson": 1.0, "notebook": 0.8, "plan": 0.8}
 CANDIDATES = 20
 FILTER_KEYS = ("module", "week", "kind", "source")
 
@@ -132,6 +134,8 @@ class HybridSearcher:
         for ranking in (self.dense(vector, n, filters), self.lexical(query, n, filters)):
             for rank, id_ in enumerate(ranking):
                 fused[id_] = fused.get(id_, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for id_ in fused:
+            fused[id_] *= KIND_WEIGHT.get(self.metas[self._row[id_]].get("kind", ""), 1.0)
         best = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:k]
         hits = []
         for id_, score in best:
