@@ -147,6 +147,7 @@ def _one_shot_kernels():
         limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s),
         pool_size=0,  # one-shot: no pre-warmed kernel to throw away
         default_timeout=s.kernel_timeout_s,
+        gateway_url=s.kernel_gateway_url,
     )
 
 
@@ -204,6 +205,27 @@ def run_notebook(
             typer.echo(line + (f" {r['error']['ename']}: {r['error']['evalue']}" if r["error"] else ""))
     if any(r["status"] != "ok" for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer rounds; finishes within about 45 s.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Measure every performance budget against its raw baseline in the same run."""
+    from evals.bench import run as run_bench
+    from tutor.config import get_settings
+
+    rows = run_bench(
+        get_settings(), quick=quick, progress=None if as_json else lambda m: typer.echo(f"… {m}", err=True)
+    )
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for r in rows:
+        base = f" baseline {r['baseline']} ratio {r['ratio']}" if r["baseline"] is not None else ""
+        flag = "ok  " if r["ok"] else "OVER"
+        typer.echo(f"{flag} {r['name']}: {r['value']} {r['unit']}{base} (budget {r['budget']})")
 
 
 SUITES = ("retrieval",)

@@ -119,7 +119,7 @@ def check_server(url: str, setting: str, timeout: float = 3.0) -> None:
         ) from None
 
 
-_EMBEDDED_LOCK = threading.Lock()
+_EMBEDDED_LOCK = threading.RLock()  # _generate may call _stream
 
 
 def _embedded_model(settings: Settings) -> BaseChatModel:

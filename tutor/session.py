@@ -5,11 +5,14 @@ The CLI (`chat`, `ask`) and the web UI share this, so a turn behaves the same ev
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 
 from tutor.agent.context import Context
@@ -33,6 +36,37 @@ class TurnEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class TurnCancelled(Exception):
+    """Raised inside the model's token loop when the consumer of a turn went away (or pressed stop)."""
+
+
+class _HideCancellation(logging.Filter):
+    """LangChain logs every exception raised by a callback; a deliberate stop is not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "TurnCancelled" not in record.getMessage()
+
+
+logging.getLogger("langchain_core.callbacks.manager").addFilter(_HideCancellation())
+
+
+class CancelOnDemand(BaseCallbackHandler):
+    """Stops generation at the next token once `cancel()` is called: without it, an abandoned turn keeps
+    the (single, locked) embedded model busy and delays the next learner's first token."""
+
+    raise_error = True
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if self.cancelled:
+            raise TurnCancelled()
+
+
 def thread_id(learner_id: str) -> str:
     """One persistent conversation per learner, so a reload or a restart finds it again."""
     return f"learner:{learner_id}"
@@ -50,6 +84,9 @@ class TutorSession:
         self.model = model if model is not None else build_chat_model(self.settings)
         self.learners = LearnerStore(self.settings.learner_db)
         self._conn = sqlite3.connect(str(self.settings.checkpoint_db), check_same_thread=False)
+        # WAL + NORMAL: commits survive a crash of the app without an fsync per graph step
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self.checkpointer = SqliteSaver(self._conn)
         self.graph = build_graph(self.checkpointer)
 
@@ -66,8 +103,11 @@ class TutorSession:
             embedded=self.spec.is_embedded,
         )
 
-    def config(self, learner_id: str) -> dict:
-        return {"configurable": {"thread_id": thread_id(learner_id)}, "recursion_limit": 25}
+    def config(self, learner_id: str, callbacks: list | None = None) -> dict:
+        config: dict[str, Any] = {"configurable": {"thread_id": thread_id(learner_id)}, "recursion_limit": 25}
+        if callbacks:
+            config["callbacks"] = callbacks
+        return config
 
     def validate_message(self, text: str) -> str | None:
         """A user-facing reason to refuse the message, or None when it is fine."""
@@ -80,20 +120,29 @@ class TutorSession:
             )
         return None
 
-    def stream_turn(self, learner_id: str, text: str) -> Iterator[TurnEvent]:
-        """Run one turn, yielding tokens as they arrive and whole messages from non-LLM nodes."""
+    def stream_turn(
+        self, learner_id: str, text: str, canceller: CancelOnDemand | None = None
+    ) -> Iterator[TurnEvent]:
+        """Run one turn, yielding tokens as they arrive and whole messages from non-LLM nodes.
+
+        Closing the iterator early (or `canceller.cancel()`) stops the model at its next token."""
         problem = self.validate_message(text)
         if problem:
             yield TurnEvent("error", problem)
             return
         inputs = {"messages": [HumanMessage(text)], "learner_id": learner_id}
+        canceller = canceller or CancelOnDemand()
+        # Keep our own reference to the graph's stream: if the consumer goes away, the model must be
+        # told to stop *before* the stream is closed (closing waits for the running node to finish).
+        stream = self.graph.stream(
+            inputs,
+            self.config(learner_id, [canceller]),
+            context=self.context(),
+            stream_mode=["messages", "updates"],
+            durability="async",  # checkpoint writes overlap the next step; all are saved before the turn ends
+        )
         try:
-            for mode, payload in self.graph.stream(
-                inputs,
-                self.config(learner_id),
-                context=self.context(),
-                stream_mode=["messages", "updates"],
-            ):
+            for mode, payload in stream:
                 if mode == "messages":
                     chunk, meta = payload
                     is_tutor_token = (
@@ -105,6 +154,13 @@ class TutorSession:
                 for node, update in (payload or {}).items():
                     for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
                         yield from _message_events(node, message)
+        except GeneratorExit:
+            canceller.cancel()
+            with contextlib.suppress(Exception):
+                stream.close()
+            raise
+        except TurnCancelled:
+            yield TurnEvent("error", "Stopped.")
         except ProviderError as exc:
             yield TurnEvent("error", str(exc))
         except Exception as exc:  # the model server went away, a tool crashed: say so, keep the session

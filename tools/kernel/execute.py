@@ -152,6 +152,10 @@ async def run_on_client(
                 outcome = "died"
                 break
             continue
+        state = msg["content"].get("execution_state") if msg["header"]["msg_type"] == "status" else None
+        if state in ("restarting", "dead"):  # a gateway's auto-restarter announces the death this way
+            outcome = "died"
+            break
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             continue  # output of an earlier, interrupted run, or another client's
         if collector.handle(msg):

@@ -55,8 +55,10 @@ class KernelService:
         pool_size: int = 1,
         idle_cull_s: float = 1800,
         default_timeout: float = 30,
+        gateway_url: str | None = None,
     ) -> None:
         self.root = Path(root)
+        self.gateway_url = gateway_url
         self.limits = limits or Limits()
         self.pool_size = pool_size
         self.idle_cull_s = idle_cull_s
@@ -93,6 +95,10 @@ class KernelService:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
+    def pool_ready(self) -> bool:
+        """True when a pre-warmed kernel is waiting (or no pool is configured)."""
+        return self.pool_size == 0 or bool(self._pool)
+
     def cull(self) -> int:
         """Shut down kernels idle longer than `idle_cull_s` now (also runs periodically)."""
         return self._call(self.cull_idle())
@@ -103,6 +109,8 @@ class KernelService:
     # ------------------------------------------------------------------ kernels
 
     async def _start_kernel(self) -> KernelHandle:
+        if self.gateway_url:
+            return await self._start_gateway_kernel()
         from jupyter_client import AsyncKernelManager
 
         self.root.mkdir(parents=True, exist_ok=True)
@@ -130,14 +138,30 @@ class KernelService:
             raise
         return KernelHandle(km, kc, workdir, runtime_dir)
 
+    async def _start_gateway_kernel(self) -> KernelHandle:
+        """A kernel on a Jupyter Kernel Gateway (HTTP + WebSocket): isolation and limits are the
+        gateway host's job (e.g. Enterprise Gateway pods); it never sees this process's environment."""
+        from jupyter_server.gateway.gateway_client import GatewayClient
+        from jupyter_server.gateway.managers import GatewayKernelManager
+
+        GatewayClient.instance().url = self.gateway_url
+        km = GatewayKernelManager(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        await _maybe_await(kc.start_channels())
+        await kc.wait_for_ready(timeout=60)
+        here = self.root / "gateway"
+        return KernelHandle(km, kc, workdir=here, runtime_dir=here)
+
     async def _kill(self, handle: KernelHandle) -> None:
         with contextlib.suppress(Exception):
             handle.client.stop_channels()
         self._killpg(handle)
         with contextlib.suppress(Exception):
             await handle.manager.shutdown_kernel(now=True)
-        shutil.rmtree(handle.runtime_dir, ignore_errors=True)
-        shutil.rmtree(handle.workdir, ignore_errors=True)
+        if not self.gateway_url:
+            shutil.rmtree(handle.runtime_dir, ignore_errors=True)
+            shutil.rmtree(handle.workdir, ignore_errors=True)
 
     @staticmethod
     def _killpg(handle: KernelHandle) -> None:
@@ -147,16 +171,28 @@ class KernelService:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
 
-    async def _restart(self, handle: KernelHandle) -> None:
+    async def _restart(self, handle: KernelHandle, died: bool = False) -> None:
         """A fresh kernel process in the same working dir (files stay, variables go)."""
         with contextlib.suppress(Exception):
             handle.client.stop_channels()
         self._killpg(handle)
-        # restart_kernel reuses the launch arguments (environment, cwd, rlimits) and the connection info
-        await handle.manager.restart_kernel(now=True)
+        if self.gateway_url and died:
+            await self._await_gateway_restart(handle)  # the gateway's own restarter is already at it
+        else:
+            # restart_kernel reuses the launch arguments (environment, cwd, rlimits) and connection info
+            await handle.manager.restart_kernel(now=True)
         handle.client = handle.manager.client()
-        handle.client.start_channels()
+        await _maybe_await(handle.client.start_channels())
         await handle.client.wait_for_ready(timeout=60)
+
+    async def _await_gateway_restart(self, handle: KernelHandle, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                if await handle.manager.is_alive():
+                    return
+            await asyncio.sleep(0.25)
+        await handle.manager.restart_kernel(now=True)
 
     async def _take(self, session_id: str) -> KernelHandle:
         handle = self.sessions.get(session_id)
@@ -213,7 +249,7 @@ class KernelService:
                     if too_many
                     else "The kernel died (it crashed or exited)."
                 )
-                await self._restart(handle)
+                await self._restart(handle, died=True)
                 result.notice = _join(result.notice, f"{reason} {LOST_VARIABLES}")
             handle.last_used = time.monotonic()
             return result
@@ -299,6 +335,13 @@ class KernelService:
         await asyncio.gather(*(self._kill(h) for h in handles), return_exceptions=True)
 
 
+async def _maybe_await(value: Any) -> Any:
+    """Local clients start channels synchronously, gateway clients asynchronously."""
+    if asyncio.iscoroutine(value):
+        return await value
+    return value
+
+
 def _join(a: str | None, b: str) -> str:
     return f"{a} {b}" if a else b
 
@@ -323,6 +366,7 @@ def get_kernel_service(settings: Any | None = None) -> KernelService:
                 pool_size=s.kernel_pool_size,
                 idle_cull_s=s.kernel_idle_cull_s,
                 default_timeout=s.kernel_timeout_s,
+                gateway_url=s.kernel_gateway_url,
             )
             atexit.register(_service.shutdown)
         return _service

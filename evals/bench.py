@@ -1,0 +1,329 @@
+"""`tutor bench`: every performance budget of DESIGN.md, each beside its raw baseline from the same run.
+
+Ratios compare our path with the library it wraps, measured back to back on the same machine, so the
+figures say what our code costs rather than how fast this particular CPU is.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tutor.config import Settings
+
+QUERIES = [
+    "why divide attention scores by sqrt of d_k",
+    "what does the KV cache store",
+    "difference between BERT and GPT",
+    "how does reciprocal rank fusion work",
+    "LoRA rank and alpha",
+    "what is top-p sampling",
+    "how to chunk markdown documents",
+    "prompt injection defences",
+    "continuous batching in inference servers",
+    "what is perplexity",
+]
+
+
+def figure(
+    name: str, value: float, unit: str, baseline: float | None, budget: str, limit: float, **extra
+) -> dict:
+    """One row: `limit` applies to the ratio when there is a baseline, else to the value."""
+    ratio = round(value / baseline, 3) if baseline else None
+    measured = ratio if baseline else value
+    row = {
+        "name": name,
+        "value": round(value, 4),
+        "unit": unit,
+        "baseline": round(baseline, 4) if baseline is not None else None,
+        "ratio": ratio,
+        "budget": budget,
+        "ok": measured <= limit,
+    }
+    row.update(extra)
+    return row
+
+
+def _p(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def _tutor_exe() -> str:
+    return str(Path(sys.executable).parent / "tutor")
+
+
+def _wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, capture_output=True, check=True, timeout=120)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ---------------------------------------------------------------- retrieval
+
+
+def bench_index(settings: Settings, quick: bool) -> list[dict]:
+    from tutor.paths import knowledge_dir
+    from tutor.retrieval.chunking import curriculum_chunks
+    from tutor.retrieval.indexer import index_curriculum
+    from tutor.retrieval.store import update_index
+
+    chunks = curriculum_chunks(knowledge_dir())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cold = settings.model_copy(update={"data_dir": Path(tmp), "chroma_url": None})
+        sample = chunks if not quick else chunks[::4]
+        start = time.perf_counter()
+        update_index(cold, sample)
+        seconds = (time.perf_counter() - start) * len(chunks) / len(sample)
+        note = "whole curriculum" if not quick else f"estimated from a {len(sample)}-chunk sample (--quick)"
+        rows.append(
+            figure("index_build_cold", seconds, "s", None, "<= 60 s", 60, chunks=len(chunks), note=note)
+        )
+    index_curriculum(settings)  # make sure the real index is current
+    start = time.perf_counter()
+    report = index_curriculum(settings)
+    rows.append(
+        figure(
+            "index_unchanged",
+            time.perf_counter() - start,
+            "s",
+            None,
+            "<= 3 s",
+            3,
+            changed=report.added + report.updated,
+        )
+    )
+    return rows
+
+
+def bench_search(settings: Settings, quick: bool) -> list[dict]:
+    from tutor.embeddings import MiniLMEmbedder
+    from tutor.retrieval.search import HybridSearcher
+
+    searcher = HybridSearcher.open(settings)
+    embedder = MiniLMEmbedder.load()
+    collection = searcher.collection
+    rounds = 3 if quick else 10
+    ours, raw = [], []
+    for q in QUERIES[:2]:  # warm both paths
+        searcher.search(q, k=5)
+        collection.query(query_embeddings=[embedder.encode([q])[0]], n_results=5)
+    for _ in range(rounds):
+        for q in QUERIES:
+            start = time.perf_counter()
+            collection.query(query_embeddings=[embedder.encode([q])[0]], n_results=5)
+            raw.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            searcher.search(q, k=5)
+            ours.append((time.perf_counter() - start) * 1000)
+    rows = [
+        figure("hybrid_search_p50", _p(ours, 0.5), "ms", _p(raw, 0.5), "ratio <= 1.3", 1.3,
+               baseline_is="onnxruntime query embedding + raw collection.query, p50"),
+        figure("hybrid_search_p95", _p(ours, 0.95), "ms", _p(raw, 0.95), "ratio <= 1.3", 1.3,
+               baseline_is="onnxruntime query embedding + raw collection.query, p95"),
+    ]  # fmt: skip
+    env = {**os.environ, "TUTOR_DATA_DIR": str(settings.data_dir)}
+    if settings.chroma_url:
+        env["TUTOR_CHROMA_URL"] = settings.chroma_url
+    wall = _wall([_tutor_exe(), "search", "what is attention", "--json"], env, 2 if quick else 3)
+    rows.append(figure("search_cli_oneshot", wall, "s", None, "<= 2.5 s", 2.5))
+    return rows
+
+
+def bench_help() -> list[dict]:
+    wall = _wall([_tutor_exe(), "--help"], dict(os.environ), 3)
+    return [figure("cli_help", wall, "s", None, "<= 1 s", 1.0)]
+
+
+# ---------------------------------------------------------------- kernels
+
+
+def bench_kernels(settings: Settings, quick: bool) -> list[dict]:
+    from jupyter_client import KernelManager
+
+    from tools.kernel import KernelService
+
+    n = 20 if quick else 60
+    # raw jupyter_client: a plain kernel, execute_interactive
+    km = KernelManager(kernel_name="python3")
+    start = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    kc.execute_interactive("print(1)", output_hook=lambda m: None, timeout=30)
+    cold = (time.perf_counter() - start) * 1000
+    raw = []
+    for _ in range(n):
+        start = time.perf_counter()
+        kc.execute_interactive("print(1)", output_hook=lambda m: None, timeout=30)
+        raw.append((time.perf_counter() - start) * 1000)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        service = KernelService(root=Path(tmp), pool_size=1, default_timeout=30)
+        try:
+            ours = []
+            service.run("warm", "print(1)")
+            for _ in range(n):
+                start = time.perf_counter()
+                service.run("warm", "print(1)")
+                ours.append((time.perf_counter() - start) * 1000)
+            firsts = []
+            for i in range(2 if quick else 5):
+                _wait_for_pool(service)
+                start = time.perf_counter()
+                service.run(f"new-{i}", "print(1)")
+                firsts.append((time.perf_counter() - start) * 1000)
+        finally:
+            service.shutdown()
+    return [
+        figure("kernel_warm_print_p50", _p(ours, 0.5), "ms", _p(raw, 0.5), "ratio <= 2", 2.0,
+               baseline_is="jupyter_client execute_interactive, p50"),
+        figure("kernel_first_run_new_session", statistics.median(firsts), "ms", cold, "value <= 150 ms", 150,
+               baseline_is="cold kernel start + first run"),
+    ]  # fmt: skip
+
+
+def _wait_for_pool(service: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not service.pool_ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+# ---------------------------------------------------------------- embedded model
+
+
+def bench_ttft(settings: Settings, quick: bool) -> list[dict]:
+    from llama_cpp import Llama
+
+    from tutor.agent.prompts import EMBEDDED_SYSTEM, learner_note
+    from tutor.models import embedded_gguf_path
+    from tutor.session import TutorSession
+
+    questions = [
+        "What is attention?", "Explain the KV cache briefly.", "What is LoRA?", "Define perplexity.",
+        "What does RAG mean?", "What is top-k sampling?", "Why use multi-head attention?", "What is BPE?",
+    ]  # fmt: skip
+    rounds = questions[:3] if quick else questions
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = settings.model_copy(update={"data_dir": Path(tmp), "model": "embedded", "max_tokens": 16})
+        session = TutorSession(cfg)
+        raw_llm = Llama(
+            model_path=str(embedded_gguf_path()), n_ctx=cfg.embedded_n_ctx, n_threads=os.cpu_count() or 1,
+            n_batch=512, verbose=False,
+        )  # fmt: skip
+        ours, raw = [], []
+        try:
+            # Blocks rather than alternation: each path keeps its own model's weights hot in the CPU caches,
+            # as it would when serving (alternating two copies of the model penalises both unevenly).
+            for i, q in enumerate(["warm-up", *rounds]):
+                start = time.perf_counter()
+                for event in session.stream_turn(f"bench-{i}", q):
+                    if event.kind == "token":
+                        if i:
+                            ours.append((time.perf_counter() - start) * 1000)  # before closing the turn
+                        break
+            note = learner_note(session.learners.get("bench-1") or {})
+            for i, q in enumerate(["warm-up", *rounds]):
+                messages = [
+                    {"role": "system", "content": f"{EMBEDDED_SYSTEM}\n\n{note}"},
+                    {"role": "user", "content": q},
+                ]
+                start = time.perf_counter()
+                for chunk in raw_llm.create_chat_completion(
+                    messages=messages, stream=True, max_tokens=16, temperature=cfg.temperature,
+                    repeat_penalty=1.15, top_p=0.9,
+                ):  # fmt: skip
+                    if chunk["choices"][0]["delta"].get("content"):
+                        if i:
+                            raw.append((time.perf_counter() - start) * 1000)
+                        break
+        finally:
+            session.close()
+    return [
+        figure("ttft_embedded_p50", _p(ours, 0.5), "ms", _p(raw, 0.5), "ratio <= 1.2", 1.2,
+               baseline_is="llama_cpp.Llama.create_chat_completion(stream=True), same messages"),
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_server_rss(settings: Settings) -> list[dict]:
+    import httpx
+    import psutil
+    from gradio_client import Client
+
+    port = _free_port()
+    env = {**os.environ, "TUTOR_DATA_DIR": str(settings.data_dir), "TUTOR_MODEL": "embedded",
+           "TUTOR_PORT": str(port), "TUTOR_KERNEL_POOL_SIZE": "1"}  # fmt: skip
+    proc = subprocess.Popen(
+        [_tutor_exe(), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        Client(url, verbose=False).predict("What is attention?", [], "bench-rss", api_name="/chat")
+        rss = psutil.Process(proc.pid).memory_info().rss / 1024**3
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return [figure("server_rss_embedded", rss, "GB", None, "<= 1.5 GB", 1.5, note="after one answered turn")]
+
+
+# ---------------------------------------------------------------- entry
+
+
+def run(settings: Settings, quick: bool = False, progress: Callable[[str], None] | None = None) -> list[dict]:
+    from tutor.retrieval.indexer import ensure_index
+
+    say = progress or (lambda _m: None)
+    ensure_index(settings)
+    rows: list[dict] = []
+    steps: list[tuple[str, Callable[[], list[dict]]]] = [
+        ("cli help", bench_help),
+        ("index", lambda: bench_index(settings, quick)),
+        ("search", lambda: bench_search(settings, quick)),
+        ("kernels", lambda: bench_kernels(settings, quick)),
+        ("time to first token", lambda: bench_ttft(settings, quick)),
+        ("server memory", lambda: bench_server_rss(settings)),
+    ]
+    for label, step in steps:
+        say(label)
+        rows += step()
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience
+    import json
+
+    print(json.dumps(run(Settings(), quick="--quick" in sys.argv), indent=1))
