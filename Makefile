@@ -30,6 +30,7 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
+	$(BIN)/tutor index
 	$(BIN)/tutor serve
 
 test: setup browser

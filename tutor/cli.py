@@ -47,7 +47,14 @@ def serve(
 ) -> None:
     """Serve the web UI (Gradio)."""
     session = _session()
+    from tutor.retrieval.indexer import ensure_index
     from tutor.ui import launch
+
+    report = ensure_index(session.settings)  # first start builds it; later starts only check hashes
+    if report and (report.added or report.updated or report.removed):
+        typer.echo(
+            f"index: {report.added} added, {report.updated} updated, {report.removed} removed", err=True
+        )
 
     launch(session, host=host or session.settings.host, port=port or session.settings.port)
 
