@@ -33,9 +33,7 @@ QUERIES = [
 ]
 
 
-def figure(
-    name: str, value: float, unit: str, baseline: float | None, budget: str, limit: float, **extra
-) -> dict:
+def figure(name: str, value: float, unit: str, baseline: float | None, budget: str, limit: float, **extra) -> dict:
     """One row: `limit` applies to the ratio when there is a baseline, else to the value."""
     ratio = round(value / baseline, 3) if baseline else None
     measured = ratio if baseline else value
@@ -88,9 +86,7 @@ def bench_index(settings: Settings, quick: bool) -> list[dict]:
         update_index(cold, sample)
         seconds = (time.perf_counter() - start) * len(chunks) / len(sample)
         note = "whole curriculum" if not quick else f"estimated from a {len(sample)}-chunk sample (--quick)"
-        rows.append(
-            figure("index_build_cold", seconds, "s", None, "<= 60 s", 60, chunks=len(chunks), note=note)
-        )
+        rows.append(figure("index_build_cold", seconds, "s", None, "<= 60 s", 60, chunks=len(chunks), note=note))
     index_curriculum(settings)  # make sure the real index is current
     start = time.perf_counter()
     report = index_curriculum(settings)
@@ -277,9 +273,7 @@ def bench_server_rss(settings: Settings) -> list[dict]:
     port = _free_port()
     env = {**os.environ, "TUTOR_DATA_DIR": str(settings.data_dir), "TUTOR_MODEL": "embedded",
            "TUTOR_PORT": str(port), "TUTOR_KERNEL_POOL_SIZE": "1"}  # fmt: skip
-    proc = subprocess.Popen(
-        [_tutor_exe(), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = subprocess.Popen([_tutor_exe(), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
         deadline = time.time() + 120

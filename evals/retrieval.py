@@ -50,9 +50,7 @@ def run(settings: Settings, cases: list[RetrievalCase] | None = None) -> dict:
         rank = first_correct_rank([h.citation for h in hits], case.sections)
         ranks.append(rank)
         if rank is None or rank > 5:
-            misses.append(
-                {"question": case.question, "expected": case.sections, "got": [h.citation for h in hits[:3]]}
-            )
+            misses.append({"question": case.question, "expected": case.sections, "got": [h.citation for h in hits[:3]]})
     n = len(cases)
     return {
         "suite": "retrieval",

@@ -11,9 +11,7 @@ from tutor.retrieval.store import IndexError_
 MAX_K = 8
 
 
-def search_curriculum_hits(
-    query: str, k: int = 4, week: int | None = None, module: str | None = None
-) -> list[Hit]:
+def search_curriculum_hits(query: str, k: int = 4, week: int | None = None, module: str | None = None) -> list[Hit]:
     """The same hybrid search as `tutor search`, bounded for prompts."""
     k = max(1, min(int(k), MAX_K))
     return get_searcher(get_settings()).search(query, k=k, week=week, module=module)
@@ -21,9 +19,7 @@ def search_curriculum_hits(
 
 def format_hits(hits: list[Hit]) -> str:
     """Retrieved text as data, one <course> block per chunk, each with the citation to use."""
-    return "\n\n".join(
-        f'<course source="{h.citation}" heading="{h.heading}">\n{h.text}\n</course>' for h in hits
-    )
+    return "\n\n".join(f'<course source="{h.citation}" heading="{h.heading}">\n{h.text}\n</course>' for h in hits)
 
 
 @tool(response_format="content_and_artifact")

@@ -52,9 +52,7 @@ def serve(
 
     report = ensure_index(session.settings)  # first start builds it; later starts only check hashes
     if report and (report.added or report.updated or report.removed):
-        typer.echo(
-            f"index: {report.added} added, {report.updated} updated, {report.removed} removed", err=True
-        )
+        typer.echo(f"index: {report.added} added, {report.updated} updated, {report.removed} removed", err=True)
 
     launch(session, host=host or session.settings.host, port=port or session.settings.port)
 
@@ -94,9 +92,7 @@ def ask(
 
 @app.command()
 def index(
-    rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Drop the index and build it from scratch.")
-    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it from scratch.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Build or update the curriculum search index (only changed chunks are re-embedded)."""
@@ -185,9 +181,7 @@ def run_(
 def run_notebook(
     path: Annotated[str, typer.Argument(help="A .ipynb file.")],
     timeout: Annotated[float | None, typer.Option(help="Seconds allowed per cell.")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON list, one object per code cell.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per code cell.")] = False,
 ) -> None:
     """Run every code cell of a notebook, in order, in one kernel."""
     import nbformat
@@ -235,14 +229,52 @@ def bench(
         typer.echo(f"{flag} {r['name']}: {r['value']} {r['unit']}{base} (budget {r['budget']})")
 
 
-SUITES = ("retrieval",)
+@app.command()
+def place(
+    text: Annotated[str, typer.Argument(help="A description of your background, or - for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Place a background description into a track and strategy (the intake's scorer)."""
+    from tutor.learner.placement import TRACK_NAMES, place_text
+
+    description = sys.stdin.read() if text == "-" else text
+    if not description.strip():
+        fail("describe your background, e.g. tutor place 'I build backend services in Go'")
+    result = place_text(description[:5000]).as_dict()
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{TRACK_NAMES[result['track']]} · {result['strategy']} (confidence {result['confidence']:.0%})")
+    for reason in result["reasons"]:
+        typer.echo(f"  - {reason}")
+
+
+@app.command()
+def progress(
+    learner: Annotated[str, typer.Option(help="Learner id.")] = "local",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """A learner's profile, plan position, mastery per skill, reviews due and checkpoints."""
+    from tutor.agent.commands import format_progress
+    from tutor.config import get_settings
+    from tutor.learner.progress import LearnerModel
+    from tutor.learners import LearnerStore
+
+    settings = get_settings()
+    store = LearnerStore(settings.learner_db)
+    try:
+        report = LearnerModel(store).progress(learner)
+    finally:
+        store.close()
+    typer.echo(json.dumps(report) if as_json else format_progress(report))
+
+
+SUITES = ("retrieval", "placement")
 
 
 @app.command(name="eval")
 def eval_(
-    suite: Annotated[
-        str | None, typer.Argument(help=f"One of {', '.join(SUITES)}; all when omitted.")
-    ] = None,
+    suite: Annotated[str | None, typer.Argument(help=f"One of {', '.join(SUITES)}; all when omitted.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Run evaluation suites and print their metrics."""

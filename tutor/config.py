@@ -51,9 +51,7 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
     auth: str | None = Field(None, description="Optional logins as user:pass,user2:pass2.")
     max_message_chars: int = Field(8000, ge=100, description="Longest learner message accepted.")
-    history_messages: int = Field(
-        16, ge=2, description="Messages of history sent to the model (older are trimmed)."
-    )
+    history_messages: int = Field(16, ge=2, description="Messages of history sent to the model (older are trimmed).")
     concurrency: int = Field(8, ge=1, description="Learners served at once by the web UI.")
 
     @field_validator("data_dir")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE learners (
@@ -22,6 +22,44 @@ MIGRATIONS: dict[int, str] = {
         last_seen REAL NOT NULL,
         visits INTEGER NOT NULL DEFAULT 1,
         profile TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+    2: """
+    CREATE TABLE mastery (
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        skill TEXT NOT NULL,
+        p_known REAL NOT NULL,
+        observations INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (learner_id, skill)
+    );
+    CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        quiz_id TEXT,
+        item_id TEXT NOT NULL,
+        skill TEXT NOT NULL,
+        item_type TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        score REAL NOT NULL,
+        hinted INTEGER NOT NULL DEFAULT 0,
+        answer TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX attempts_by_learner ON attempts (learner_id, created_at);
+    CREATE TABLE reviews (
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        skill TEXT NOT NULL,
+        card TEXT NOT NULL,
+        due REAL NOT NULL,
+        PRIMARY KEY (learner_id, skill)
+    );
+    CREATE TABLE lesson_progress (
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        item TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (learner_id, item)
     );
     """,
 }
@@ -80,6 +118,103 @@ class LearnerStore:
         """A new session (page load, `tutor chat` start) counts as a visit; turns do not."""
         with self._lock:
             self._conn.execute("UPDATE learners SET visits = visits + 1 WHERE id = ?", (learner_id,))
+
+    # ------------------------------------------------------------------ profile
+
+    def set_profile(self, learner_id: str, profile: dict[str, Any]) -> None:
+        self.touch(learner_id)
+        with self._lock:
+            self._conn.execute("UPDATE learners SET profile = ? WHERE id = ?", (json.dumps(profile), learner_id))
+
+    def update_profile(self, learner_id: str, **changes: Any) -> dict[str, Any]:
+        profile = (self.get(learner_id) or {}).get("profile", {})
+        profile.update(changes)
+        self.set_profile(learner_id, profile)
+        return profile
+
+    # ------------------------------------------------------------------ mastery and attempts
+
+    def mastery(self, learner_id: str) -> dict[str, dict[str, float]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT skill, p_known, observations FROM mastery WHERE learner_id = ?", (learner_id,)
+            ).fetchall()
+        return {skill: {"p_known": p, "observations": n} for skill, p, n in rows}
+
+    def set_mastery(self, learner_id: str, skill: str, p_known: float, observed: int = 1) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
+                "observations = mastery.observations + excluded.observations, updated_at = excluded.updated_at",
+                (learner_id, skill, p_known, observed, time.time()),
+            )
+
+    def add_attempt(
+        self,
+        learner_id: str,
+        item_id: str,
+        skill: str,
+        item_type: str,
+        correct: bool,
+        score: float,
+        hinted: bool = False,
+        answer: str = "",
+        quiz_id: str | None = None,
+    ) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO attempts (learner_id, quiz_id, item_id, skill, item_type, correct, score, hinted, "
+                "answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (learner_id, quiz_id, item_id, skill, item_type, int(correct), score, int(hinted), answer[:4000],
+                 time.time()),
+            )  # fmt: skip
+
+    def attempts(self, learner_id: str, quiz_id: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT quiz_id, item_id, skill, item_type, correct, score, hinted, created_at FROM attempts "
+            "WHERE learner_id = ?"
+        )
+        args: tuple = (learner_id,)
+        if quiz_id is not None:
+            sql += " AND quiz_id = ?"
+            args += (quiz_id,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        keys = ("quiz_id", "item_id", "skill", "item_type", "correct", "score", "hinted", "created_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # ------------------------------------------------------------------ reviews and lesson progress
+
+    def reviews(self, learner_id: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT skill, card FROM reviews WHERE learner_id = ?", (learner_id,)).fetchall()
+        return {skill: json.loads(card) for skill, card in rows}
+
+    def set_review(self, learner_id: str, skill: str, card: dict[str, Any], due: float) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO reviews (learner_id, skill, card, due) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(learner_id, skill) DO UPDATE SET card = excluded.card, due = excluded.due",
+                (learner_id, skill, json.dumps(card), due),
+            )
+
+    def lesson_progress(self, learner_id: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT item, status FROM lesson_progress WHERE learner_id = ?", (learner_id,)
+            ).fetchall()
+        return dict(rows)
+
+    def set_lesson_status(self, learner_id: str, item: str, status: str) -> None:
+        self.touch(learner_id)
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO lesson_progress (learner_id, item, status, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(learner_id, item) DO UPDATE SET "
+                "status = excluded.status, updated_at = excluded.updated_at",
+                (learner_id, item, status, time.time()),
+            )
 
     def close(self) -> None:
         self._conn.close()

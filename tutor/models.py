@@ -101,8 +101,7 @@ def _require_key(provider: str, env: Mapping[str, str]) -> str:
     key = env.get(name)
     if not key:
         raise ProviderError(
-            f"{name} is not set: export {name}=... to use TUTOR_MODEL={provider}/..., "
-            "or set TUTOR_MODEL=embedded"
+            f"{name} is not set: export {name}=... to use TUTOR_MODEL={provider}/..., or set TUTOR_MODEL=embedded"
         )
     return key
 
@@ -150,9 +149,7 @@ def _embedded_model(settings: Settings) -> BaseChatModel:
     )
 
 
-def build_chat_model(
-    settings: Settings, env: Mapping[str, str] | None = None, *, check: bool = True
-) -> BaseChatModel:
+def build_chat_model(settings: Settings, env: Mapping[str, str] | None = None, *, check: bool = True) -> BaseChatModel:
     """Build the chat model named by `settings.model`; `check` probes self-hosted servers first."""
     env = os.environ if env is None else env
     spec = parse_model_spec(settings.model, env)
@@ -166,9 +163,7 @@ def build_chat_model(
     if spec.provider == "anthropic":
         from langchain_anthropic import ChatAnthropic
 
-        return ChatAnthropic(
-            model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **common
-        )
+        return ChatAnthropic(model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **common)
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama
 
@@ -198,9 +193,7 @@ def _cached_embedded_key(n_ctx: int, threads: int, temperature: float, max_token
     from tutor.config import Settings
 
     return _embedded_model(
-        Settings(
-            embedded_n_ctx=n_ctx, embedded_threads=threads, temperature=temperature, max_tokens=max_tokens
-        )
+        Settings(embedded_n_ctx=n_ctx, embedded_threads=threads, temperature=temperature, max_tokens=max_tokens)
     )
 
 

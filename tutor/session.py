@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langgraph.types import Command
 
 from tutor.agent.context import Context
 from tutor.agent.graph import build_graph
@@ -24,7 +25,7 @@ from tutor.models import ProviderError, build_chat_model, parse_model_spec
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-EventKind = Literal["token", "message", "tool_call", "tool_result", "error"]
+EventKind = Literal["token", "message", "tool_call", "tool_result", "error", "interrupt"]
 
 
 @dataclass
@@ -120,8 +121,16 @@ class TutorSession:
             )
         return None
 
+    def pending_question(self, learner_id: str) -> dict | None:
+        """The question the graph is waiting on (intake, quiz), if any."""
+        snapshot = self.graph.get_state(self.config(learner_id))
+        for task in snapshot.tasks if snapshot else ():
+            for intr in task.interrupts:
+                return intr.value if isinstance(intr.value, dict) else {"question": str(intr.value)}
+        return None
+
     def stream_turn(
-        self, learner_id: str, text: str, canceller: CancelOnDemand | None = None
+        self, learner_id: str, text: str, canceller: CancelOnDemand | None = None, interactive: bool = False
     ) -> Iterator[TurnEvent]:
         """Run one turn, yielding tokens as they arrive and whole messages from non-LLM nodes.
 
@@ -130,7 +139,11 @@ class TutorSession:
         if problem:
             yield TurnEvent("error", problem)
             return
-        inputs = {"messages": [HumanMessage(text)], "learner_id": learner_id}
+        inputs: Any
+        if self.pending_question(learner_id) is not None:
+            inputs = Command(resume=text)  # the learner is answering the question the graph asked
+        else:
+            inputs = {"messages": [HumanMessage(text)], "learner_id": learner_id, "interactive": interactive}
         canceller = canceller or CancelOnDemand()
         # Keep our own reference to the graph's stream: if the consumer goes away, the model must be
         # told to stop *before* the stream is closed (closing waits for the running node to finish).
@@ -145,13 +158,16 @@ class TutorSession:
             for mode, payload in stream:
                 if mode == "messages":
                     chunk, meta = payload
-                    is_tutor_token = (
-                        isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor"
-                    )
+                    is_tutor_token = isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor"
                     if is_tutor_token and chunk.text:
                         yield TurnEvent("token", chunk.text)
                     continue
                 for node, update in (payload or {}).items():
+                    if node == "__interrupt__":
+                        for intr in update:
+                            value = intr.value if isinstance(intr.value, dict) else {"question": str(intr.value)}
+                            yield TurnEvent("interrupt", value.get("question", ""), value)
+                        continue
                     for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
                         yield from _message_events(node, message)
         except GeneratorExit:
@@ -173,6 +189,8 @@ class TutorSession:
         for event in self.stream_turn(learner_id, text):
             if event.kind == "token":
                 streamed += event.text
+            elif event.kind == "interrupt":
+                answer = event.text
             elif event.kind == "message":
                 answer = event.text
                 citations += event.data.get("citations", [])

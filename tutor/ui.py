@@ -1,12 +1,13 @@
-"""The web UI (Gradio 6 Blocks): streamed chat over the same graph as the CLI.
+"""The web UI (Gradio 6 Blocks): streamed chat over the same graph as the CLI, plus a progress sidebar.
 
 Each browser keeps a persistent learner id in localStorage (`gr.BrowserState`); with auth on, the
 login name is the learner id. The conversation is reloaded from the checkpointer on page load, so it
-survives a reload and a server restart.
+survives a reload and a server restart. Questions the graph asks (intake) appear as option buttons.
 """
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import gradio as gr
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from tutor.learner.placement import TRACK_NAMES
+from tutor.learner.progress import LearnerModel
 from tutor.session import TutorSession
 
 EMBEDDED_NOTICE = (
@@ -22,6 +25,12 @@ EMBEDDED_NOTICE = (
     "`TUTOR_MODEL=openai/gpt-4o-mini` (with `OPENAI_API_KEY`), `anthropic/...`, `ollama/<model>` or "
     "`openai-compatible/<model>@<url>` and restart."
 )
+CSS = """
+#sidebar .bar {background:#eee;border-radius:4px;height:8px;margin:2px 0 6px 0}
+#sidebar .bar > div {background:#f97316;height:8px;border-radius:4px}
+#sidebar .bar > div.done {background:#16a34a}
+#sidebar small {color:#555}
+"""
 
 
 def to_chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
@@ -29,7 +38,8 @@ def to_chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for m in messages:
         if isinstance(m, HumanMessage):
-            out.append({"role": "user", "content": m.text})
+            if m.text.strip() != "/start":
+                out.append({"role": "user", "content": m.text})
         elif isinstance(m, AIMessage):
             for call in m.tool_calls:
                 out.append(
@@ -52,6 +62,35 @@ def to_chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
     return out
 
 
+def sidebar_html(report: dict[str, Any]) -> str:
+    """Track, plan position, next step, a mastery bar per skill, reviews due and the weekly checklists."""
+    profile = report["profile"]
+    track = TRACK_NAMES.get(profile.get("track") or "", "not placed yet")
+    parts = [
+        f"<h3>{html.escape(track)}</h3>",
+        f"<small>strategy: {html.escape(str(profile.get('strategy') or '—'))}</small><br>",
+        f"<b>{html.escape(report.get('plan_position') or 'Intake')}</b><br>",
+        f"<small>Next: {html.escape(report['next']['text'])}</small>",
+        "<h4>Mastery</h4>",
+    ]
+    for skill, m in report["mastery"].items():
+        pct = round(100 * m["p_known"])
+        cls = "done" if m["mastered"] else ""
+        parts.append(
+            f"<small>{html.escape(skill)} · {pct}%</small>"
+            f"<div class='bar' data-skill='{html.escape(skill)}'><div class='{cls}' style='width:{pct}%'></div></div>"
+        )
+    due = report.get("reviews_due") or []
+    parts.append(f"<h4>Reviews due</h4><small>{html.escape(', '.join(due)) if due else 'none'}</small>")
+    for week, cp in report["checkpoints"].items():
+        mark = " ✅" if cp["passed"] else ""
+        items = "".join(
+            f"<li>{'☑' if i['mastered'] else '☐'} {html.escape(i['checklist'])}</li>" for i in cp["checklist"]
+        )
+        parts.append(f"<h4>Week {week}{mark}</h4><ul style='list-style:none;padding-left:0'>{items}</ul>")
+    return "\n".join(parts)
+
+
 def _learner_id(stored: str | None, request: gr.Request | None) -> str:
     username = getattr(request, "username", None) if request is not None else None
     if username:
@@ -60,6 +99,13 @@ def _learner_id(stored: str | None, request: gr.Request | None) -> str:
 
 
 def build_ui(session: TutorSession) -> gr.Blocks:
+    model = LearnerModel(session.learners)
+
+    def options_update(learner_id: str) -> dict:
+        pending = session.pending_question(learner_id)
+        choices = (pending or {}).get("options") or []
+        return gr.update(choices=choices, value=None, visible=bool(choices), label=(pending or {}).get("question"))
+
     with gr.Blocks(title="llm-tutor") as demo:
         learner_state = gr.BrowserState("", storage_key="llm_tutor_learner")
         with gr.Row():
@@ -67,39 +113,58 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             gr.Markdown(f"Model: **{session.model_label}**", elem_id="model-label")
         if session.spec.is_embedded:
             gr.Markdown(EMBEDDED_NOTICE, elem_id="embedded-notice")
-        chatbot = gr.Chatbot(
-            label="Tutor",
-            height=560,
-            elem_id="chat",
-            placeholder="Ask about transformers, attention, RAG… or type /help",
-            buttons=["copy"],
-            feedback_options=None,
-        )
         with gr.Row():
-            textbox = gr.Textbox(
-                placeholder="Type a message and press Enter",
-                show_label=False,
-                scale=8,
-                autofocus=True,
-                elem_id="message",
-                max_length=session.settings.max_message_chars,
-            )
-            send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Tutor",
+                    height=560,
+                    elem_id="chat",
+                    placeholder="Ask about transformers, attention, RAG… or type /help",
+                    buttons=["copy"],
+                    feedback_options=None,
+                )
+                options = gr.Radio(choices=[], visible=False, elem_id="options", interactive=True)
+                with gr.Row():
+                    textbox = gr.Textbox(
+                        placeholder="Type a message and press Enter",
+                        show_label=False,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="message",
+                        max_length=session.settings.max_message_chars,
+                    )
+                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+                with gr.Row():
+                    stop = gr.Button("Stop", scale=1, elem_id="stop")
+                    restart = gr.Button("Restart kernel", scale=1, elem_id="restart")
+            with gr.Column(scale=1, min_width=260):
+                sidebar = gr.HTML(elem_id="sidebar")
 
         def on_load(stored: str, request: gr.Request):
             learner_id = _learner_id(stored, request)
             session.learners.touch(learner_id)
             session.learners.count_visit(learner_id)
-            return to_chat_messages(session.history(learner_id)), learner_id
+            profile = model.profile(learner_id)
+            if not profile.get("track") and session.pending_question(learner_id) is None:
+                list(session.stream_turn(learner_id, "/start", interactive=True))  # first visit: start intake
+            history = to_chat_messages(session.history(learner_id))
+            pending = session.pending_question(learner_id)
+            if pending:
+                if pending.get("intro") and not history:
+                    history.append({"role": "assistant", "content": pending["intro"]})
+                history.append({"role": "assistant", "content": pending["question"]})
+            return history, learner_id, options_update(learner_id), sidebar_html(model.progress(learner_id))
 
         def respond(
             message: str, history: list[dict], stored: str, request: gr.Request
-        ) -> Iterator[tuple[list[dict], str, str]]:
+        ) -> Iterator[tuple[list[dict], str, str, dict, str]]:
             learner_id = _learner_id(stored, request)
             history = [*(history or []), {"role": "user", "content": message}]
-            yield history, "", learner_id
+            hidden = gr.update(visible=False)
+            side = sidebar_html(model.progress(learner_id))
+            yield history, "", learner_id, hidden, side
             answer: dict[str, Any] | None = None
-            for event in session.stream_turn(learner_id, message):
+            for event in session.stream_turn(learner_id, message, interactive=True):
                 if event.kind == "token":
                     if answer is None:
                         answer = {"role": "assistant", "content": ""}
@@ -126,18 +191,47 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                             "metadata": {"title": f"📄 {event.data['name']} result", "status": "done"},
                         }
                     )
+                elif event.kind == "interrupt":
+                    history.append({"role": "assistant", "content": event.text})
                 elif event.kind == "error":
                     history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
-                yield history, "", learner_id
+                yield history, "", learner_id, hidden, side
+            yield history, "", learner_id, options_update(learner_id), sidebar_html(model.progress(learner_id))
 
-        demo.load(on_load, inputs=[learner_state], outputs=[chatbot, learner_state], api_visibility="private")
-        gr.on(
+        outputs = [chatbot, textbox, learner_state, options, sidebar]
+        demo.load(
+            on_load,
+            inputs=[learner_state],
+            outputs=[chatbot, learner_state, options, sidebar],
+            api_visibility="private",
+        )
+        chat_event = gr.on(
             triggers=[textbox.submit, send.click],
             fn=respond,
             inputs=[textbox, chatbot, learner_state],
-            outputs=[chatbot, textbox, learner_state],
+            outputs=outputs,
             api_name="chat",
         )
+        option_event = options.input(
+            respond, inputs=[options, chatbot, learner_state], outputs=outputs, api_visibility="private"
+        )
+
+        def on_stop(stored: str, request: gr.Request) -> None:
+            from tools.kernel import get_kernel_service
+
+            learner_id = _learner_id(stored, request)
+            if get_kernel_service().has_session(learner_id):
+                get_kernel_service().interrupt(learner_id)
+
+        stop.click(on_stop, inputs=[learner_state], cancels=[chat_event, option_event], api_visibility="private")
+
+        def on_restart(history: list[dict], stored: str, request: gr.Request) -> list[dict]:
+            from tools.kernel import get_kernel_service
+
+            note = get_kernel_service().restart(_learner_id(stored, request))
+            return [*(history or []), {"role": "assistant", "content": note}]
+
+        restart.click(on_restart, inputs=[chatbot, learner_state], outputs=[chatbot], api_visibility="private")
     return demo
 
 
@@ -152,5 +246,6 @@ def launch(session: TutorSession, host: str, port: int, block: bool = True) -> g
         show_error=True,
         quiet=False,
         footer_links=[],
+        css=CSS,
     )
     return demo

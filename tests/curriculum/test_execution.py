@@ -28,9 +28,7 @@ def _execute(nb, cwd) -> float:
 @pytest.mark.timeout(NOTEBOOK_BUDGET_S * 3)
 def test_notebook_runs_top_to_bottom(path, tmp_path, record_property):
     nb = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
-        "commit notebooks without outputs"
-    )
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
     elapsed = _execute(nb, tmp_path)
     record_property("seconds", round(elapsed, 1))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
@@ -47,9 +45,7 @@ def _lessons_with_snippets():
 
 @pytest.mark.parametrize("lesson", _lessons_with_snippets())
 def test_lesson_snippets_run_in_order(lesson, tmp_path):
-    cells = [
-        nbformat.v4.new_code_cell(b.code) for b in lesson.code_blocks if b.runnable and b.language == "python"
-    ]
+    cells = [nbformat.v4.new_code_cell(b.code) for b in lesson.code_blocks if b.runnable and b.language == "python"]
     nb = nbformat.v4.new_notebook(cells=cells)
     _execute(nb, tmp_path)
 

@@ -13,9 +13,7 @@ import pytest
 TUTOR = str(Path(sys.executable).parent / "tutor")
 
 
-def run(
-    args: list[str], env_extra: dict | None = None, drop: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess:
+def run(args: list[str], env_extra: dict | None = None, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(env_extra or {})
     return subprocess.run([TUTOR, *args], capture_output=True, text=True, env=env, timeout=300)

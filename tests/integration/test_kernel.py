@@ -67,9 +67,7 @@ def test_huge_output_is_truncated_and_server_memory_stays_flat(service):
 
 
 def test_kernel_environment_has_no_secrets(service):
-    r = service.run(
-        "env", "import os; print([k for k in os.environ if 'KEY' in k or k.startswith('TUTOR_')])"
-    )
+    r = service.run("env", "import os; print([k for k in os.environ if 'KEY' in k or k.startswith('TUTOR_')])")
     assert r.stdout == "[]\n"
     assert "OPENAI_API_KEY" not in kernel_env(service.root, dict(os.environ))
 

@@ -51,9 +51,7 @@ def test_incremental_index_only_embeds_what_changed(cfg, monkeypatch):
 
     calls = []
     original = MiniLMEmbedder.encode
-    monkeypatch.setattr(
-        MiniLMEmbedder, "encode", lambda self, t, **k: calls.append(len(t)) or original(self, t, **k)
-    )
+    monkeypatch.setattr(MiniLMEmbedder, "encode", lambda self, t, **k: calls.append(len(t)) or original(self, t, **k))
     report = update_index(cfg, make_chunks())
     assert (report.added, report.updated, report.unchanged) == (0, 0, 5) and calls == []
 

@@ -15,10 +15,7 @@ from typing import Any, Literal
 MAX_TEXT = 20_000
 MAX_IMAGES = 5
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-STDIN_HINT = (
-    "Interactive input (input()) is not supported here: put the value in your code instead, "
-    "e.g. name = 'Ada'."
-)
+STDIN_HINT = "Interactive input (input()) is not supported here: put the value in your code instead, e.g. name = 'Ada'."
 
 Status = Literal["ok", "error", "timeout", "died"]
 
@@ -119,9 +116,7 @@ class OutputCollector:
         if self.truncated_text:
             notes.append(f"Output was truncated to {self.max_text:,} characters.")
         if self.dropped_images:
-            notes.append(
-                f"Only the first {self.max_images} images are shown ({self.dropped_images} more dropped)."
-            )
+            notes.append(f"Only the first {self.max_images} images are shown ({self.dropped_images} more dropped).")
         return notes
 
 

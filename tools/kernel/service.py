@@ -312,11 +312,7 @@ class KernelService:
 
     async def cull_idle(self) -> int:
         now = time.monotonic()
-        stale = [
-            s
-            for s, h in self.sessions.items()
-            if now - h.last_used > self.idle_cull_s and not h.lock.locked()
-        ]
+        stale = [s for s, h in self.sessions.items() if now - h.last_used > self.idle_cull_s and not h.lock.locked()]
         for session_id in stale:
             await self._kill(self.sessions.pop(session_id))
         return len(stale)

@@ -17,6 +17,7 @@ from tools.run_code import extract_code, format_result, run_code, run_for_sessio
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
+from tutor.agent.intake import intake
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.state import TutorState
 
@@ -36,8 +37,11 @@ def load_learner(state: TutorState, runtime: Runtime[Context]) -> dict:
 
 
 def route(state: TutorState) -> dict:
-    """Deterministic routing: code and commands never reach the model."""
+    """Deterministic routing: code and commands never reach the model; a new learner gets the intake."""
     text = _last_human(state)
+    has_track = bool((state.get("learner") or {}).get("profile", {}).get("track"))
+    if not has_track and (text.strip() == "/start" or (state.get("interactive") and not is_command(text))):
+        return {"route": "intake"}
     if text.strip().startswith("/run") or (not is_command(text) and extract_code(text)):
         return {"route": "run"}
     return {"route": "command" if is_command(text) else "tutor"}
@@ -53,8 +57,8 @@ def run(state: TutorState) -> dict:
     return {"messages": [message]}
 
 
-def command(state: TutorState) -> dict:
-    reply, citations = run_command(_last_human(state), state.get("learner_id") or "local")
+def command(state: TutorState, runtime: Runtime[Context]) -> dict:
+    reply, citations = run_command(_last_human(state), state.get("learner_id") or "local", runtime.context.learners)
     return {"messages": [AIMessage(reply, additional_kwargs={"citations": citations})]}
 
 
@@ -74,7 +78,7 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"messages": [model.invoke(prompt)]}
 
 
-def after_route(state: TutorState) -> Literal["command", "tutor", "run"]:
+def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake"]:
     return state["route"]
 
 
@@ -90,6 +94,7 @@ def build_graph(checkpointer=None):
     builder.add_node("route", route)
     builder.add_node("command", command)
     builder.add_node("run", run)
+    builder.add_node("intake", intake)
     builder.add_node("tutor", tutor)
     builder.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
     builder.add_edge(START, "load_learner")
@@ -97,6 +102,7 @@ def build_graph(checkpointer=None):
     builder.add_conditional_edges("route", after_route)
     builder.add_edge("command", END)
     builder.add_edge("run", END)
+    builder.add_edge("intake", END)
     builder.add_conditional_edges("tutor", after_tutor)
     builder.add_edge("tools", "tutor")
     return builder.compile(checkpointer=checkpointer, name="llm-tutor")

@@ -20,6 +20,10 @@ HELP_TEXT = """**Commands**
 - `/run CODE` (or a message with a ```python block) — run code in your own Jupyter kernel; variables
   persist between runs. `/restart` clears them.
 - `/example LESSON > SECTION` — run a lesson's example code in your kernel.
+- `/progress` — your track, plan position, mastery per skill, reviews due and checkpoints; `/next` — what
+  to do now; `/done ITEM` — mark a lesson or notebook done.
+- `/track ID` / `/strategy ID` — change your track (software_engineer, data_scientist, ml_researcher,
+  product_manager) or strategy (theory_first, practice_first, project_driven).
 - `/help` — this list.
 
 Anything else is a question for the tutor."""

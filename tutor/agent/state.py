@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-Route = Literal["tutor", "command", "run"]
+Route = Literal["tutor", "command", "run", "intake"]
 
 
 class TutorState(TypedDict, total=False):
@@ -16,3 +16,4 @@ class TutorState(TypedDict, total=False):
     learner_id: str
     learner: dict[str, Any]  # a snapshot of the learner's profile, loaded at the start of each turn
     route: Route
+    interactive: bool  # a person at a UI/terminal (intake may start); False for `tutor ask`

@@ -143,9 +143,7 @@ def notebook_chunks(root: Path) -> list[Chunk]:
             text = "".join(cell.get("source", ""))
             if not text.strip():
                 continue
-            heading = next(
-                (ln.lstrip("#").strip() for ln in text.splitlines() if re.match(r"^#{1,6}\s", ln)), None
-            )
+            heading = next((ln.lstrip("#").strip() for ln in text.splitlines() if re.match(r"^#{1,6}\s", ln)), None)
             if cell["cell_type"] == "markdown" and heading:
                 if text.startswith("# ") and not groups:
                     title = heading
@@ -199,11 +197,7 @@ def plan_chunks(root: Path) -> list[Chunk]:
     for w in tracks["timeline"]:
         lines = []
         for b in w["blocks"]:
-            days = (
-                "-".join(str(d) for d in (b["days"][0], b["days"][-1]))
-                if len(b["days"]) > 1
-                else b["days"][0]
-            )
+            days = "-".join(str(d) for d in (b["days"][0], b["days"][-1])) if len(b["days"]) > 1 else b["days"][0]
             items = ", ".join(b.get("read", []) + b.get("notebooks", []))
             project = f" Project: {b['project']}." if b.get("project") else ""
             lines.append(f"Days {days}: {b['title']} — {items}.{project}")

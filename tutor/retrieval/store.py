@@ -98,8 +98,7 @@ def open_collection(settings: Settings) -> Collection:
         raise
     except Exception as exc:
         raise IndexError_(
-            f"the curriculum index at {location} is unreadable ({type(exc).__name__}): "
-            "run `tutor index --rebuild`"
+            f"the curriculum index at {location} is unreadable ({type(exc).__name__}): run `tutor index --rebuild`"
         ) from None
 
 

@@ -1,0 +1,1 @@
+"""The learner model: placement, plan, mastery (BKT), review scheduling (FSRS)."""
