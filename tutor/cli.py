@@ -261,7 +261,7 @@ def progress(
     from tutor.learners import LearnerStore
 
     settings = get_settings()
-    store = LearnerStore(settings.learner_db)
+    store = LearnerStore(settings.learner_db, settings.database_url)
     try:
         report = LearnerModel(store).progress(learner)
     finally:

@@ -1,7 +1,8 @@
-"""Learner records in SQLite under the data dir (versioned schema; later issues add tables).
+"""Learner records: SQLite under the data dir, or Postgres when TUTOR_DATABASE_URL is a postgres URL.
 
-A learner is identified per browser (a persistent random id) or per login; every read and write takes
-the learner id, so one learner's data is never reachable through another's id.
+Versioned schema with forward migrations. A learner is identified per browser (a persistent random id)
+or per login; every read and write takes the learner id, so one learner's data is never reachable
+through another's id.
 """
 
 from __future__ import annotations
@@ -18,73 +19,134 @@ MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE learners (
         id TEXT PRIMARY KEY,
-        created_at REAL NOT NULL,
-        last_seen REAL NOT NULL,
+        created_at {real} NOT NULL,
+        last_seen {real} NOT NULL,
         visits INTEGER NOT NULL DEFAULT 1,
-        profile TEXT NOT NULL DEFAULT '{}'
+        profile TEXT NOT NULL DEFAULT '{{}}'
     );
     """,
     2: """
     CREATE TABLE mastery (
         learner_id TEXT NOT NULL REFERENCES learners(id),
         skill TEXT NOT NULL,
-        p_known REAL NOT NULL,
+        p_known {real} NOT NULL,
         observations INTEGER NOT NULL DEFAULT 0,
-        updated_at REAL NOT NULL,
+        updated_at {real} NOT NULL,
         PRIMARY KEY (learner_id, skill)
     );
     CREATE TABLE attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id {autoinc},
         learner_id TEXT NOT NULL REFERENCES learners(id),
         quiz_id TEXT,
         item_id TEXT NOT NULL,
         skill TEXT NOT NULL,
         item_type TEXT NOT NULL,
         correct INTEGER NOT NULL,
-        score REAL NOT NULL,
+        score {real} NOT NULL,
         hinted INTEGER NOT NULL DEFAULT 0,
         answer TEXT NOT NULL DEFAULT '',
-        created_at REAL NOT NULL
+        created_at {real} NOT NULL
     );
     CREATE INDEX attempts_by_learner ON attempts (learner_id, created_at);
     CREATE TABLE reviews (
         learner_id TEXT NOT NULL REFERENCES learners(id),
         skill TEXT NOT NULL,
         card TEXT NOT NULL,
-        due REAL NOT NULL,
+        due {real} NOT NULL,
         PRIMARY KEY (learner_id, skill)
     );
     CREATE TABLE lesson_progress (
         learner_id TEXT NOT NULL REFERENCES learners(id),
         item TEXT NOT NULL,
         status TEXT NOT NULL,
-        updated_at REAL NOT NULL,
+        updated_at {real} NOT NULL,
         PRIMARY KEY (learner_id, item)
     );
     """,
 }
 
 
-class LearnerStore:
-    """Thread-safe access to the learner database (one connection, serialized by a lock)."""
+DIALECT = {
+    "sqlite": {"real": "DOUBLE PRECISION", "autoinc": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+    "postgres": {"real": "DOUBLE PRECISION", "autoinc": "BIGSERIAL PRIMARY KEY"},
+}
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0] in ("postgres", "postgresql", "postgresql+psycopg")
+
+
+class _SqliteDB:
+    dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        return self.conn.execute(sql, args).fetchall()
+
+    def migrate(self, version: int, script: str) -> None:
+        self.conn.executescript(f"BEGIN; {script} PRAGMA user_version={version}; COMMIT;")
+
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _PostgresDB:
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS tutor_schema (version INTEGER NOT NULL)")
+
+    def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        cur = self.conn.execute(sql.replace("?", "%s"), args)
+        return cur.fetchall() if cur.description else []
+
+    def migrate(self, version: int, script: str) -> None:
+        with self.conn.transaction():
+            self.conn.execute(script)
+            self.conn.execute("DELETE FROM tutor_schema")
+            self.conn.execute("INSERT INTO tutor_schema (version) VALUES (%s)", (version,))
+
+    def version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM tutor_schema").fetchone()
+        return row[0] or 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class LearnerStore:
+    """Thread-safe access to the learner database (one connection, serialized by a lock)."""
+
+    def __init__(self, path: Path, database_url: str | None = None) -> None:
+        self._db = _PostgresDB(database_url) if is_postgres_url(database_url) else _SqliteDB(path)
         self._lock = threading.Lock()
         self._migrate()
 
     def _migrate(self) -> None:
         with self._lock:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            version = self._db.version()
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                self._conn.executescript(f"BEGIN; {MIGRATIONS[target]} PRAGMA user_version={target}; COMMIT;")
+                self._db.migrate(target, MIGRATIONS[target].format(**DIALECT[self._db.dialect]))
+
+    def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args)
 
     @property
     def schema_version(self) -> int:
-        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+        with self._lock:
+            return self._db.version()
 
     def touch(self, learner_id: str) -> dict[str, Any]:
         """Record a visit and return the learner (created on first sight)."""
@@ -92,7 +154,7 @@ class LearnerStore:
             raise ValueError("learner id must be 1-128 characters")
         now = time.time()
         with self._lock:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO learners (id, created_at, last_seen) VALUES (?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen",
                 (learner_id, now, now),
@@ -101,11 +163,12 @@ class LearnerStore:
 
     def get(self, learner_id: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._conn.execute(
+            rows = self._db.execute(
                 "SELECT id, created_at, last_seen, visits, profile FROM learners WHERE id = ?", (learner_id,)
-            ).fetchone()
-        if row is None:
+            )
+        if not rows:
             return None
+        row = rows[0]
         return {
             "id": row[0],
             "created_at": row[1],
@@ -117,14 +180,14 @@ class LearnerStore:
     def count_visit(self, learner_id: str) -> None:
         """A new session (page load, `tutor chat` start) counts as a visit; turns do not."""
         with self._lock:
-            self._conn.execute("UPDATE learners SET visits = visits + 1 WHERE id = ?", (learner_id,))
+            self._db.execute("UPDATE learners SET visits = visits + 1 WHERE id = ?", (learner_id,))
 
     # ------------------------------------------------------------------ profile
 
     def set_profile(self, learner_id: str, profile: dict[str, Any]) -> None:
         self.touch(learner_id)
         with self._lock:
-            self._conn.execute("UPDATE learners SET profile = ? WHERE id = ?", (json.dumps(profile), learner_id))
+            self._db.execute("UPDATE learners SET profile = ? WHERE id = ?", (json.dumps(profile), learner_id))
 
     def update_profile(self, learner_id: str, **changes: Any) -> dict[str, Any]:
         profile = (self.get(learner_id) or {}).get("profile", {})
@@ -136,14 +199,14 @@ class LearnerStore:
 
     def mastery(self, learner_id: str) -> dict[str, dict[str, float]]:
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._db.execute(
                 "SELECT skill, p_known, observations FROM mastery WHERE learner_id = ?", (learner_id,)
-            ).fetchall()
+            )
         return {skill: {"p_known": p, "observations": n} for skill, p, n in rows}
 
     def set_mastery(self, learner_id: str, skill: str, p_known: float, observed: int = 1) -> None:
         with self._lock:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
                 "observations = mastery.observations + excluded.observations, updated_at = excluded.updated_at",
@@ -163,7 +226,7 @@ class LearnerStore:
         quiz_id: str | None = None,
     ) -> None:
         with self._lock:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO attempts (learner_id, quiz_id, item_id, skill, item_type, correct, score, hinted, "
                 "answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (learner_id, quiz_id, item_id, skill, item_type, int(correct), score, int(hinted), answer[:4000],
@@ -180,7 +243,7 @@ class LearnerStore:
             sql += " AND quiz_id = ?"
             args += (quiz_id,)
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+            rows = self._db.execute(sql + " ORDER BY id", args)
         keys = ("quiz_id", "item_id", "skill", "item_type", "correct", "score", "hinted", "created_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -188,12 +251,12 @@ class LearnerStore:
 
     def reviews(self, learner_id: str) -> dict[str, dict[str, Any]]:
         with self._lock:
-            rows = self._conn.execute("SELECT skill, card FROM reviews WHERE learner_id = ?", (learner_id,)).fetchall()
+            rows = self._db.execute("SELECT skill, card FROM reviews WHERE learner_id = ?", (learner_id,))
         return {skill: json.loads(card) for skill, card in rows}
 
     def set_review(self, learner_id: str, skill: str, card: dict[str, Any], due: float) -> None:
         with self._lock:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO reviews (learner_id, skill, card, due) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(learner_id, skill) DO UPDATE SET card = excluded.card, due = excluded.due",
                 (learner_id, skill, json.dumps(card), due),
@@ -201,15 +264,13 @@ class LearnerStore:
 
     def lesson_progress(self, learner_id: str) -> dict[str, str]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT item, status FROM lesson_progress WHERE learner_id = ?", (learner_id,)
-            ).fetchall()
+            rows = self._db.execute("SELECT item, status FROM lesson_progress WHERE learner_id = ?", (learner_id,))
         return dict(rows)
 
     def set_lesson_status(self, learner_id: str, item: str, status: str) -> None:
         self.touch(learner_id)
         with self._lock:
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO lesson_progress (learner_id, item, status, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(learner_id, item) DO UPDATE SET "
                 "status = excluded.status, updated_at = excluded.updated_at",
@@ -217,4 +278,4 @@ class LearnerStore:
             )
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()

@@ -19,7 +19,7 @@ from langgraph.types import Command
 from tutor.agent.context import Context
 from tutor.agent.graph import build_graph
 from tutor.config import Settings
-from tutor.learners import LearnerStore
+from tutor.learners import LearnerStore, is_postgres_url
 from tutor.models import ProviderError, build_chat_model, parse_model_spec
 
 if TYPE_CHECKING:
@@ -68,6 +68,29 @@ class CancelOnDemand(BaseCallbackHandler):
             raise TurnCancelled()
 
 
+def make_checkpointer(settings: Settings):
+    """SqliteSaver in the data dir, or PostgresSaver when TUTOR_DATABASE_URL is a postgres URL."""
+    if is_postgres_url(settings.database_url):
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        url = settings.database_url.replace("postgresql+psycopg", "postgresql")
+        pool = ConnectionPool(
+            url, kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}, max_size=8, open=True
+        )
+        saver = PostgresSaver(pool)
+        saver.setup()
+        return saver, pool.close
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(str(settings.checkpoint_db), check_same_thread=False)
+    # WAL + NORMAL: commits survive a crash of the app without an fsync per graph step
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return SqliteSaver(conn), conn.close
+
+
 def thread_id(learner_id: str) -> str:
     """One persistent conversation per learner, so a reload or a restart finds it again."""
     return f"learner:{learner_id}"
@@ -77,18 +100,12 @@ class TutorSession:
     """Everything a process needs to run turns; build once, use from many threads."""
 
     def __init__(self, settings: Settings | None = None, model: BaseChatModel | None = None) -> None:
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
         self.settings = settings or Settings()
         self.settings.ensure_dirs()
         self.spec = parse_model_spec(self.settings.model)
         self.model = model if model is not None else build_chat_model(self.settings)
-        self.learners = LearnerStore(self.settings.learner_db)
-        self._conn = sqlite3.connect(str(self.settings.checkpoint_db), check_same_thread=False)
-        # WAL + NORMAL: commits survive a crash of the app without an fsync per graph step
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self.checkpointer = SqliteSaver(self._conn)
+        self.learners = LearnerStore(self.settings.learner_db, self.settings.database_url)
+        self.checkpointer, self._closer = make_checkpointer(self.settings)
         self.graph = build_graph(self.checkpointer)
 
     @property
@@ -207,7 +224,7 @@ class TutorSession:
         return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
 
     def close(self) -> None:
-        self._conn.close()
+        self._closer()
         self.learners.close()
 
 

@@ -128,3 +128,36 @@ def test_load_learner_records_the_learner(session_factory):
     learner = session.learners.get("ann")
     assert learner is not None and learner["id"] == "ann"
     assert session.learners.get("bob") is None
+
+
+def test_intake_places_the_learner_and_progress_survives_a_restart(session_factory):
+    session = session_factory(fake_model("unused"))
+    events = list(session.stream_turn("ann", "hello", interactive=True))
+    assert events[-1].kind == "interrupt" and "(1/6)" in events[-1].text
+    assert events[-1].data["options"][0] == "Software engineer / developer"
+    assert session.run_turn("ann", "I write production code daily")["answer"].startswith("(2/6)")  # typed text
+    session.run_turn("ann", "no idea what to say")  # unmatched: asked again
+    assert "couldn't match" in session.pending_question("ann")["question"]
+    for answer in ["skip", "skip", "Ship LLM features to production", "2", "practice"]:
+        result = session.run_turn("ann", answer)
+    assert "Your track" in result["answer"]
+    before = session.learners.get("ann")["profile"]
+    session.close()
+    again = session_factory(fake_model("unused"))
+    assert again.learners.get("ann")["profile"] == before  # restart: same profile and plan
+    assert again.pending_question("ann") is None
+    assert "Track:" in again.run_turn("ann", "/progress")["answer"]
+
+
+def test_track_override_and_next(session_factory):
+    session = session_factory(fake_model("unused"))
+    session.learners.update_profile("ann", track="software_engineer", strategy="practice_first")
+    assert "ML Researchers" in session.run_turn("ann", "/track ml_researcher")["answer"]
+    assert session.learners.get("ann")["profile"]["overrides"]
+    assert "unknown track" in session.run_turn("ann", "/track wizard")["answer"]
+    assert "Week 1" in session.run_turn("ann", "/next")["answer"]
+
+
+def test_ask_never_starts_the_intake(session_factory):
+    session = session_factory(fake_model("an answer"))
+    assert session.run_turn("new", "what is attention?")["answer"] == "an answer"

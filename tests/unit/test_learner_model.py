@@ -165,11 +165,11 @@ def test_due_reviews_after_time_passes(tmp_path):
 def test_migration_from_version_one(tmp_path):
     import sqlite3
 
-    from tutor.learners import MIGRATIONS
+    from tutor.learners import DIALECT, MIGRATIONS
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    conn.executescript(MIGRATIONS[1] + "PRAGMA user_version=1;")
+    conn.executescript(MIGRATIONS[1].format(**DIALECT["sqlite"]) + "PRAGMA user_version=1;")
     conn.execute("INSERT INTO learners (id, created_at, last_seen) VALUES ('old', 0, 0)")
     conn.commit()
     conn.close()
