@@ -269,7 +269,75 @@ def progress(
     typer.echo(json.dumps(report) if as_json else format_progress(report))
 
 
-SUITES = ("retrieval", "placement")
+quiz_app = typer.Typer(help="The checkpoint quiz bank and grading.", no_args_is_help=True)
+app.add_typer(quiz_app, name="quiz")
+
+
+@quiz_app.command("list")
+def quiz_list(
+    week: Annotated[int | None, typer.Option(min=1, max=3, help="Only this week's items.")] = None,
+    skill: Annotated[str | None, typer.Option(help="Only this skill, e.g. w2.rag.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List quiz items (never their keys)."""
+    from tools.quiz.bank import load_bank, public_view, skill_of, week_of
+
+    items = [i for i in load_bank().values() if (week is None or week_of(i) == week) and (skill in (None, skill_of(i)))]
+    views = [public_view(i) for i in items]
+    if as_json:
+        typer.echo(json.dumps(views, ensure_ascii=False))
+        return
+    for v in views:
+        typer.echo(f"{v['id']:<55} {v['type']:<5} {v['prompt'].strip().splitlines()[0][:60]}")
+
+
+@quiz_app.command("show")
+def quiz_show(
+    item_id: Annotated[str, typer.Argument(help="Item id from `tutor quiz list`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show one item as a learner sees it (no key, rubric or tests)."""
+    from tools.quiz.bank import get_item, public_view
+
+    try:
+        view = public_view(get_item(item_id))
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False))
+        return
+    typer.echo(view["prompt"].strip())
+    for o in view["options"]:
+        typer.echo(f"  {o['id']}) {o['text']}")
+    if view.get("starter_code"):
+        typer.echo("\n" + view["starter_code"])
+
+
+@quiz_app.command("grade")
+def quiz_grade(
+    item_id: Annotated[str, typer.Argument(help="Item id.")],
+    answer: Annotated[str, typer.Argument(help="Option id (mcq), text (short) or code (code); - reads stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Grade one answer: {"correct", "score", "feedback"}."""
+    from tools.quiz.bank import get_item
+    from tools.quiz.grading import grade
+
+    try:
+        item = get_item(item_id)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    text = sys.stdin.read() if answer == "-" else answer
+    service = _one_shot_kernels() if item.type == "code" else None
+    try:
+        result = grade(item, text, run=(lambda code, t: service.run("grade", code, t)) if service else None)
+    finally:
+        if service:
+            service.shutdown()
+    typer.echo(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else result.feedback)
+
+
+SUITES = ("retrieval", "placement", "grading")
 
 
 @app.command(name="eval")

@@ -19,6 +19,7 @@ from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
 from tutor.agent.intake import intake
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
+from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
 
 TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example]
@@ -42,6 +43,8 @@ def route(state: TutorState) -> dict:
     has_track = bool((state.get("learner") or {}).get("profile", {}).get("track"))
     if not has_track and (text.strip() == "/start" or (state.get("interactive") and not is_command(text))):
         return {"route": "intake"}
+    if QUIZ_REQUEST.match(text):
+        return {"route": "quiz_start"}
     if text.strip().startswith("/run") or (not is_command(text) and extract_code(text)):
         return {"route": "run"}
     return {"route": "command" if is_command(text) else "tutor"}
@@ -78,7 +81,7 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"messages": [model.invoke(prompt)]}
 
 
-def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake"]:
+def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start"]:
     return state["route"]
 
 
@@ -95,6 +98,9 @@ def build_graph(checkpointer=None):
     builder.add_node("command", command)
     builder.add_node("run", run)
     builder.add_node("intake", intake)
+    builder.add_node("quiz_start", quiz_start)
+    builder.add_node("quiz_ask", quiz_ask)
+    builder.add_node("quiz_finish", quiz_finish)
     builder.add_node("tutor", tutor)
     builder.add_node("tools", ToolNode(TOOLS, handle_tool_errors=True))
     builder.add_edge(START, "load_learner")
@@ -103,6 +109,9 @@ def build_graph(checkpointer=None):
     builder.add_edge("command", END)
     builder.add_edge("run", END)
     builder.add_edge("intake", END)
+    builder.add_conditional_edges("quiz_start", after_start)
+    builder.add_conditional_edges("quiz_ask", after_ask)
+    builder.add_edge("quiz_finish", END)
     builder.add_conditional_edges("tutor", after_tutor)
     builder.add_edge("tools", "tutor")
     return builder.compile(checkpointer=checkpointer, name="llm-tutor")

@@ -30,6 +30,7 @@ def placement_message(profile: dict, learner_id: str, model: LearnerModel) -> st
         f"**Your track: {TRACK_NAMES[track]}** · strategy **{strategy.replace('_', '-')}** "
         f"(confidence {profile.get('confidence', 0):.0%})\n\n{reasons}\n\n"
         f"Your plan starts with **{first.label}: {first.title}**.{pace_line}\n\n**Next:** {nxt}\n\n"
+        "Optional: `/quiz diagnostic` (5 questions) raises your starting mastery for what you already know.\n\n"
         "Not right? `/track data_scientist` (or software_engineer, ml_researcher, product_manager) and "
         "`/strategy practice_first` change it at any time."
     )

@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-Route = Literal["tutor", "command", "run", "intake"]
+Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask"]
 
 
 class TutorState(TypedDict, total=False):
@@ -16,4 +16,5 @@ class TutorState(TypedDict, total=False):
     learner_id: str
     learner: dict[str, Any]  # a snapshot of the learner's profile, loaded at the start of each turn
     route: Route
+    quiz: dict[str, Any]  # the current quiz attempt (id, items, index, results, status)
     interactive: bool  # a person at a UI/terminal (intake may start); False for `tutor ask`

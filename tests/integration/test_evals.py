@@ -1,0 +1,43 @@
+"""The acceptance thresholds of the quality evals hold (regression guards; `tutor eval` prints the figures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.config import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory) -> Settings:
+    from tutor.retrieval.indexer import index_curriculum
+
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("eval-data"))
+    report = index_curriculum(settings)
+    assert report.total > 400
+    return settings
+
+
+def test_retrieval_recall_and_mrr(indexed):
+    from evals import retrieval
+
+    result = retrieval.run(indexed)
+    assert result["n"] >= 60
+    assert result["recall@5"] >= 0.90 and result["mrr"] >= 0.75, {k: result[k] for k in ("recall@1", "recall@5", "mrr")}
+
+
+def test_placement_accuracy():
+    from evals import placement
+
+    result = placement.run()
+    assert result["n"] >= 40 and result["accuracy"] >= 0.90
+    assert result["holdout"]["accuracy"] >= 0.85  # written after tuning: a check against overfitting
+
+
+def test_grading_agreement_and_injections():
+    from evals import grading
+
+    result = grading.run()
+    assert result["n"] >= 60 and result["agreement"] >= 0.85
+    assert result["injection_marks"] == 0.0
