@@ -18,6 +18,7 @@ from pydantic import Field
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # llama.cpp threads must not spin while tests share 2 cores
 
 
 class FakeToolModel(GenericFakeChatModel):
@@ -59,6 +60,17 @@ class FakeToolModel(GenericFakeChatModel):
 def fake_model(*replies: str | AIMessage) -> FakeToolModel:
     messages = [r if isinstance(r, AIMessage) else AIMessage(r) for r in replies]
     return FakeToolModel(messages=iter(messages), prompts=[])
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    """A data dir holding the whole curriculum index, built once per test run (real MiniLM, real Chroma)."""
+    from tutor.config import Settings
+    from tutor.retrieval.indexer import index_curriculum
+
+    path = tmp_path_factory.mktemp("indexed")
+    index_curriculum(Settings(_env_file=None, data_dir=path))
+    return path
 
 
 @pytest.fixture

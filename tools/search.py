@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from langchain_core.tools import tool
+from langgraph.prebuilt import ToolRuntime
 
-from tutor.config import get_settings
+from tutor.config import Settings, get_settings
 from tutor.retrieval.search import Hit, get_searcher
 from tutor.retrieval.store import IndexError_
 
 MAX_K = 8
 
 
-def search_curriculum_hits(query: str, k: int = 4, week: int | None = None, module: str | None = None) -> list[Hit]:
+def search_curriculum_hits(
+    query: str, k: int = 4, week: int | None = None, module: str | None = None, settings: Settings | None = None
+) -> list[Hit]:
     """The same hybrid search as `tutor search`, bounded for prompts."""
     k = max(1, min(int(k), MAX_K))
-    return get_searcher(get_settings()).search(query, k=k, week=week, module=module)
+    return get_searcher(settings or get_settings()).search(query, k=k, week=week, module=module)
 
 
 def format_hits(hits: list[Hit]) -> str:
@@ -23,13 +26,14 @@ def format_hits(hits: list[Hit]) -> str:
 
 
 @tool(response_format="content_and_artifact")
-def search_curriculum(query: str, k: int = 4, week: int | None = None) -> tuple[str, dict]:
+def search_curriculum(query: str, runtime: ToolRuntime, k: int = 4, week: int | None = None) -> tuple[str, dict]:
     """Search the course lessons and notebooks. Returns the most relevant sections with citations
     (source#anchor). Use it before explaining any course topic, and cite what you use."""
     if not query or not query.strip():
         return "search_curriculum needs a non-empty query.", {"citations": []}
     try:
-        hits = search_curriculum_hits(query, k=k, week=week)
+        settings = getattr(runtime.context, "settings", None)
+        hits = search_curriculum_hits(query, k=k, week=week, settings=settings)
     except IndexError_ as exc:
         return f"The course index is not available: {exc}", {"citations": []}
     if not hits:

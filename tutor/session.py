@@ -234,7 +234,8 @@ def _message_events(node: str, message: BaseMessage) -> Iterator[TurnEvent]:
             yield TurnEvent("tool_call", f"{call['name']}({call['args']})", {"name": call["name"], **call})
         if message.text:
             citations = message.additional_kwargs.get("citations", [])
-            yield TurnEvent("message", message.text, {"node": node, "citations": citations})
+            images = (message.additional_kwargs.get("run") or {}).get("images", [])
+            yield TurnEvent("message", message.text, {"node": node, "citations": citations, "images": images})
     elif isinstance(message, ToolMessage):
         citations = []
         artifact = message.artifact if isinstance(message.artifact, dict) else {}

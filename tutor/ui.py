@@ -7,9 +7,12 @@ survives a reload and a server restart. Questions the graph asks (intake) appear
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -33,7 +36,20 @@ CSS = """
 """
 
 
-def to_chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
+def image_messages(images: list[str], media_dir: Path) -> list[dict[str, Any]]:
+    """Base64 PNGs from a code run -> chat messages showing the image inline (files under the data dir)."""
+    out = []
+    media_dir.mkdir(parents=True, exist_ok=True)
+    for data in images:
+        raw = base64.b64decode(data)
+        path = media_dir / f"{hashlib.sha256(raw).hexdigest()[:16]}.png"
+        if not path.exists():
+            path.write_bytes(raw)
+        out.append({"role": "assistant", "content": gr.Image(value=str(path), show_label=False)})
+    return out
+
+
+def to_chat_messages(messages: list[BaseMessage], media_dir: Path | None = None) -> list[dict[str, Any]]:
     """Checkpointed LangChain messages -> Gradio chat messages (tool calls as collapsible panels)."""
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -51,6 +67,9 @@ def to_chat_messages(messages: list[BaseMessage]) -> list[dict[str, Any]]:
                 )
             if m.text:
                 out.append({"role": "assistant", "content": m.text})
+            images = (m.additional_kwargs.get("run") or {}).get("images", [])
+            if images and media_dir is not None:
+                out += image_messages(images, media_dir)
         elif isinstance(m, ToolMessage):
             out.append(
                 {
@@ -91,6 +110,14 @@ def sidebar_html(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _citation(c: dict) -> str:
+    anchor = c.get("anchor") or ""
+    source = c.get("source") or ""
+    if not anchor and "#" in (c.get("heading") or ""):
+        return c["heading"]  # a lesson example cites "path#anchor" as its heading
+    return f"{source}#{anchor}" if anchor else source
+
+
 def _learner_id(stored: str | None, request: gr.Request | None) -> str:
     username = getattr(request, "username", None) if request is not None else None
     if username:
@@ -100,6 +127,7 @@ def _learner_id(stored: str | None, request: gr.Request | None) -> str:
 
 def build_ui(session: TutorSession) -> gr.Blocks:
     model = LearnerModel(session.learners)
+    media_dir = session.settings.data_dir / "media"
 
     def options_update(learner_id: str) -> dict:
         pending = session.pending_question(learner_id)
@@ -138,7 +166,10 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                     stop = gr.Button("Stop", scale=1, elem_id="stop")
                     restart = gr.Button("Restart kernel", scale=1, elem_id="restart")
             with gr.Column(scale=1, min_width=260):
+                socratic = gr.Checkbox(label="Socratic mode (guide me with questions)", elem_id="socratic")
                 sidebar = gr.HTML(elem_id="sidebar")
+                sources = gr.Dropdown(label="Sources of the last answer", choices=[], elem_id="sources")
+                viewer = gr.Markdown(elem_id="viewer")
 
         def on_load(stored: str, request: gr.Request):
             learner_id = _learner_id(stored, request)
@@ -147,23 +178,30 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             profile = model.profile(learner_id)
             if not profile.get("track") and session.pending_question(learner_id) is None:
                 list(session.stream_turn(learner_id, "/start", interactive=True))  # first visit: start intake
-            history = to_chat_messages(session.history(learner_id))
+            history = to_chat_messages(session.history(learner_id), media_dir)
             pending = session.pending_question(learner_id)
             if pending:
                 if pending.get("intro") and not history:
                     history.append({"role": "assistant", "content": pending["intro"]})
                 history.append({"role": "assistant", "content": pending["question"]})
-            return history, learner_id, options_update(learner_id), sidebar_html(model.progress(learner_id))
+            socratic_on = bool(model.profile(learner_id).get("socratic"))
+            return (
+                history,
+                learner_id,
+                options_update(learner_id),
+                sidebar_html(model.progress(learner_id)),
+                gr.update(value=socratic_on),
+            )
 
-        def respond(
-            message: str, history: list[dict], stored: str, request: gr.Request
-        ) -> Iterator[tuple[list[dict], str, str, dict, str]]:
+        def respond(message: str, history: list[dict], stored: str, request: gr.Request) -> Iterator[tuple]:
             learner_id = _learner_id(stored, request)
             history = [*(history or []), {"role": "user", "content": message}]
             hidden = gr.update(visible=False)
             side = sidebar_html(model.progress(learner_id))
-            yield history, "", learner_id, hidden, side
+            no_sources = gr.update()
+            yield history, "", learner_id, hidden, side, no_sources
             answer: dict[str, Any] | None = None
+            cited: list[str] = []
             for event in session.stream_turn(learner_id, message, interactive=True):
                 if event.kind == "token":
                     if answer is None:
@@ -173,7 +211,11 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                 elif event.kind == "message":
                     if answer is None:  # not streamed token by token (a command or a tool-free reply)
                         history.append({"role": "assistant", "content": event.text})
+                    else:  # the node's final text replaces what was streamed (e.g. framing + quotes)
+                        answer["content"] = event.text
                     answer = None
+                    history += image_messages(event.data.get("images", []), media_dir)
+                    cited += [_citation(c) for c in event.data.get("citations", [])]
                 elif event.kind == "tool_call":
                     answer = None
                     history.append(
@@ -184,6 +226,7 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                         }
                     )
                 elif event.kind == "tool_result":
+                    cited += [_citation(c) for c in event.data.get("citations", [])]
                     history.append(
                         {
                             "role": "assistant",
@@ -195,16 +238,44 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                     history.append({"role": "assistant", "content": event.text})
                 elif event.kind == "error":
                     history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
-                yield history, "", learner_id, hidden, side
-            yield history, "", learner_id, options_update(learner_id), sidebar_html(model.progress(learner_id))
+                yield history, "", learner_id, hidden, side, no_sources
+            cited = list(dict.fromkeys(c for c in cited if c))
+            source_update = gr.update(choices=cited, value=None) if cited else no_sources
+            yield (
+                history,
+                "",
+                learner_id,
+                options_update(learner_id),
+                sidebar_html(model.progress(learner_id)),
+                source_update,
+            )
 
-        outputs = [chatbot, textbox, learner_state, options, sidebar]
+        outputs = [chatbot, textbox, learner_state, options, sidebar, sources]
         demo.load(
             on_load,
             inputs=[learner_state],
-            outputs=[chatbot, learner_state, options, sidebar],
+            outputs=[chatbot, learner_state, options, sidebar, socratic],
             api_visibility="private",
         )
+
+        def open_source(citation: str | None) -> str:
+            """Show a cited section beside the chat."""
+            from tools.lessons import open_lesson_text
+
+            if not citation:
+                return ""
+            source, _, anchor = citation.partition("#")
+            found = open_lesson_text(source, anchor or None)
+            if "error" in found:
+                return found["error"]
+            return f"#### {found['heading']}\n`{found['citation']}`\n\n{found['text']}"
+
+        sources.change(open_source, inputs=[sources], outputs=[viewer], api_visibility="private")
+
+        def on_socratic(on: bool, stored: str, request: gr.Request) -> None:
+            session.learners.update_profile(_learner_id(stored, request), socratic=bool(on))
+
+        socratic.input(on_socratic, inputs=[socratic, learner_state], api_visibility="private")
         chat_event = gr.on(
             triggers=[textbox.submit, send.click],
             fn=respond,
@@ -246,6 +317,7 @@ def launch(session: TutorSession, host: str, port: int, block: bool = True) -> g
         show_error=True,
         quiet=False,
         footer_links=[],
+        allowed_paths=[str(session.settings.data_dir / "media")],
         css=CSS,
     )
     return demo

@@ -10,13 +10,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory) -> Settings:
-    from tutor.retrieval.indexer import index_curriculum
-
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("eval-data"))
-    report = index_curriculum(settings)
-    assert report.total > 400
-    return settings
+def indexed(index_dir) -> Settings:
+    return Settings(_env_file=None, data_dir=index_dir)
 
 
 def test_retrieval_recall_and_mrr(indexed):

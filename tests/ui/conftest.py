@@ -14,12 +14,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served_app(tmp_path_factory):
+def served_app(index_dir):
     from tutor.config import Settings
     from tutor.session import TutorSession
     from tutor.ui import launch
 
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ui-data"), model="embedded", max_tokens=64)
+    settings = Settings(_env_file=None, data_dir=index_dir, model="embedded", max_tokens=64)
     session = TutorSession(settings)
     port = _free_port()
     demo = launch(session, host="127.0.0.1", port=port, block=False)

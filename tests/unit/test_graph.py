@@ -4,10 +4,12 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 
 from tests.conftest import fake_model
 
+CAPABLE = "openai/gpt-4o-mini"  # a non-embedded spec: the model itself answers and may call tools
+
 
 def test_plain_turn_reaches_the_model_with_system_prompt(session_factory):
     model = fake_model("Attention lets each token look at every other token.")
-    session = session_factory(model)
+    session = session_factory(model, model=CAPABLE)
     result = session.run_turn("ann", "What is attention?")
     assert result == {
         "answer": "Attention lets each token look at every other token.",
@@ -21,7 +23,7 @@ def test_plain_turn_reaches_the_model_with_system_prompt(session_factory):
 
 
 def test_tokens_stream_before_the_turn_ends(session_factory):
-    session = session_factory(fake_model("one two three four"))
+    session = session_factory(fake_model("one two three four"), model=CAPABLE)
     kinds = [e.kind for e in session.stream_turn("ann", "hi")]
     assert kinds.count("token") >= 4  # GenericFakeChatModel streams word by word
     assert "error" not in kinds
@@ -67,11 +69,11 @@ def test_embedded_model_gets_no_tool_loop(session_factory):
 
 
 def test_conversation_survives_a_restart(session_factory):
-    first = session_factory(fake_model("first answer"))
+    first = session_factory(fake_model("first answer"), model=CAPABLE)
     first.run_turn("ann", "first question")
     first.close()
     model = fake_model("second answer")
-    second = session_factory(model)
+    second = session_factory(model, model=CAPABLE)
     history = second.history("ann")
     assert [m.text for m in history] == ["first question", "first answer"]
     second.run_turn("ann", "second question")
@@ -79,7 +81,7 @@ def test_conversation_survives_a_restart(session_factory):
 
 
 def test_learners_do_not_share_conversations(session_factory):
-    session = session_factory(fake_model("to ann", "to bob"))
+    session = session_factory(fake_model("to ann", "to bob"), model=CAPABLE)
     session.run_turn("ann", "ann's secret question")
     session.run_turn("bob", "bob's question")
     assert all("ann" not in m.text for m in session.history("bob"))
@@ -89,7 +91,7 @@ def test_learners_do_not_share_conversations(session_factory):
 def test_history_is_trimmed_for_the_model(session_factory):
     replies = [f"answer {i}" for i in range(12)]
     model = fake_model(*replies)
-    session = session_factory(model, history_messages=6)
+    session = session_factory(model, history_messages=6, model=CAPABLE)
     for i in range(12):
         session.run_turn("ann", f"question {i}")
     last_prompt = model.prompts[-1]
@@ -115,7 +117,7 @@ def test_a_failing_model_is_reported_and_the_session_goes_on(session_factory):
         def _stream(self, *a, **k):
             raise ConnectionError("server went away")
 
-    session = session_factory(Broken(messages=iter([])))
+    session = session_factory(Broken(messages=iter([])), model=CAPABLE)
     result = session.run_turn("ann", "hello")
     assert "server went away" in result["error"]
     session.model = fake_model("back again")
@@ -159,5 +161,5 @@ def test_track_override_and_next(session_factory):
 
 
 def test_ask_never_starts_the_intake(session_factory):
-    session = session_factory(fake_model("an answer"))
+    session = session_factory(fake_model("an answer"), model=CAPABLE)
     assert session.run_turn("new", "what is attention?")["answer"] == "an answer"

@@ -24,7 +24,7 @@ def _console(answers: list[str]) -> tuple[Console, io.StringIO]:
 
 
 def test_chat_loop_streams_answers_and_handles_commands(session_factory):
-    session = session_factory(fake_model("Attention mixes token vectors."))
+    session = session_factory(fake_model("Attention mixes token vectors."), model="openai/gpt-4o-mini")
     session.learners.update_profile("ann", track="software_engineer", strategy="practice_first")
     console, out = _console(["What is attention?", "", "/help", "x" * 9000])
     chat_loop(session, "ann", console)

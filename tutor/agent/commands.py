@@ -17,6 +17,8 @@ COMMANDS = (
     "/strategy",
     "/done",
     "/start",
+    "/quiz",
+    "/socratic",
 )
 
 
@@ -92,6 +94,12 @@ def run_command(text: str, learner_id: str = "local", learners=None) -> tuple[st
             return found["error"], []
         reply = f"{found['text']}\n\n*Source: `{found['citation']}`*"
         return reply, [{"source": found["source"], "heading": found["heading"]}]
+    if name == "/socratic" and learners is not None:
+        on = arg.strip().lower() not in ("off", "false", "0", "no")
+        learners.update_profile(learner_id, socratic=on)
+        if on:
+            return "Socratic mode on: I will guide with questions instead of giving full answers.", []
+        return "Socratic mode off: I will show the full course sections.", []
     if name in ("/progress", "/next", "/track", "/strategy", "/done", "/start") and learners is not None:
         return learner_command(name, arg, learner_id, learners), []
     if name == "/restart":

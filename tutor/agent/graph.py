@@ -17,7 +17,9 @@ from tools.run_code import extract_code, format_result, run_code, run_for_sessio
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
+from tutor.agent.explain import explain as grounded_explain
 from tutor.agent.intake import intake
+from tutor.agent.intents import classify, code_to_run, track_change
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
@@ -37,22 +39,45 @@ def load_learner(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"learner": runtime.context.learners.touch(learner_id), "learner_id": learner_id}
 
 
-def route(state: TutorState) -> dict:
+def route(state: TutorState, runtime: Runtime[Context]) -> dict:
     """Deterministic routing: code and commands never reach the model; a new learner gets the intake."""
     text = _last_human(state)
     has_track = bool((state.get("learner") or {}).get("profile", {}).get("track"))
     if not has_track and (text.strip() == "/start" or (state.get("interactive") and not is_command(text))):
         return {"route": "intake"}
-    if QUIZ_REQUEST.match(text):
-        return {"route": "quiz_start"}
     if text.strip().startswith("/run") or (not is_command(text) and extract_code(text)):
         return {"route": "run"}
-    return {"route": "command" if is_command(text) else "tutor"}
+    if QUIZ_REQUEST.match(text):
+        return {"route": "quiz_start"}
+    if is_command(text):
+        return {"route": "command", "command": None}
+    if runtime.context.embedded:  # the small model cannot pick tools: an intent classifier does
+        return route_by_intent(text)
+    return {"route": "tutor"}
+
+
+def route_by_intent(text: str) -> dict:
+    intent, _similarity = classify(text)
+    if intent == "run" and code_to_run(text):
+        return {"route": "run"}
+    if intent == "quiz":
+        return {"route": "quiz_start"}
+    if intent in ("progress", "next"):
+        return {"route": "command", "command": f"/{intent}"}
+    if intent == "track":
+        track, strategy = track_change(text)
+        if track or strategy:
+            return {"route": "command", "command": f"/track {track}" if track else f"/strategy {strategy}"}
+    if intent == "lesson":
+        return {"route": "command", "command": "/lesson"}
+    if intent == "greeting":
+        return {"route": "tutor"}
+    return {"route": "explain"}
 
 
 def run(state: TutorState) -> dict:
     """Fenced code or `/run CODE`: execute in the learner's kernel and show the outcome."""
-    code = extract_code(_last_human(state))
+    code = extract_code(_last_human(state)) or code_to_run(_last_human(state))
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
     result = run_for_session(state.get("learner_id") or "local", code)
@@ -61,7 +86,8 @@ def run(state: TutorState) -> dict:
 
 
 def command(state: TutorState, runtime: Runtime[Context]) -> dict:
-    reply, citations = run_command(_last_human(state), state.get("learner_id") or "local", runtime.context.learners)
+    text = state.get("command") or _last_human(state)
+    reply, citations = run_command(text, state.get("learner_id") or "local", runtime.context.learners)
     return {"messages": [AIMessage(reply, additional_kwargs={"citations": citations})]}
 
 
@@ -81,7 +107,28 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"messages": [model.invoke(prompt)]}
 
 
-def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start"]:
+def explain(state: TutorState, runtime: Runtime[Context]) -> dict:
+    """Embedded model: quote and cite the course sections that answer the question."""
+    from tools.search import search_curriculum_hits
+    from tutor.retrieval.store import IndexError_
+
+    question = _last_human(state)
+    track = (state.get("learner") or {}).get("profile", {}).get("track")
+
+    def search(q: str):
+        try:
+            return search_curriculum_hits(q, k=6, settings=runtime.context.settings)
+        except IndexError_:
+            return []
+
+    profile = (state.get("learner") or {}).get("profile", {})
+    socratic = bool(profile.get("socratic"))
+    text, hits = grounded_explain(question, runtime.context.model, search, track, socratic=socratic)
+    citations = [{"source": h.source, "heading": h.heading, "anchor": h.anchor} for h in hits]
+    return {"messages": [AIMessage(text, additional_kwargs={"citations": citations})]}
+
+
+def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start", "explain"]:
     return state["route"]
 
 
@@ -98,6 +145,7 @@ def build_graph(checkpointer=None):
     builder.add_node("command", command)
     builder.add_node("run", run)
     builder.add_node("intake", intake)
+    builder.add_node("explain", explain)
     builder.add_node("quiz_start", quiz_start)
     builder.add_node("quiz_ask", quiz_ask)
     builder.add_node("quiz_finish", quiz_finish)
@@ -109,6 +157,7 @@ def build_graph(checkpointer=None):
     builder.add_edge("command", END)
     builder.add_edge("run", END)
     builder.add_edge("intake", END)
+    builder.add_edge("explain", END)
     builder.add_conditional_edges("quiz_start", after_start)
     builder.add_conditional_edges("quiz_ask", after_ask)
     builder.add_edge("quiz_finish", END)

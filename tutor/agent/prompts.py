@@ -24,12 +24,33 @@ HELP_TEXT = """**Commands**
   to do now; `/done ITEM` — mark a lesson or notebook done.
 - `/track ID` / `/strategy ID` — change your track (software_engineer, data_scientist, ml_researcher,
   product_manager) or strategy (theory_first, practice_first, project_driven).
+- `/quiz` (or "quiz me on week 2", `/quiz w2.rag`, `/quiz diagnostic`) — a checkpoint quiz; answer, or
+  type `hint`, `skip` or `stop`; `/quiz resume` and `/quiz discard` for a stopped one.
+- `/socratic on|off` — guide me with questions instead of full answers.
 - `/help` — this list.
 
 Anything else is a question for the tutor."""
 
 
+TRACK_STYLE = {
+    "software_engineer": "Lead with code and system design; keep theory short and practical.",
+    "data_scientist": "Connect to models, experiments and evaluation; show the math where it helps.",
+    "ml_researcher": "Be precise: give the math, cite the papers named in the course, discuss trade-offs.",
+    "product_manager": "Lead with intuition, capabilities, limits, cost and business impact; avoid code.",
+}
+SOCRATIC = (
+    "Socratic mode is on: do not hand over the answer. Ask one guiding question at a time, give hints, "
+    "and let the learner reach the answer; confirm or correct what they say."
+)
+
+
 def learner_note(learner: dict) -> str:
-    """A compact, data-only description of the learner for the system prompt."""
-    visits = learner.get("visits", 1)
-    return f"<learner_data>visits: {visits}</learner_data>"
+    """A compact, data-only description of the learner for the system prompt, plus the style to use."""
+    profile = learner.get("profile", {}) or {}
+    track = profile.get("track")
+    data = (
+        f"visits: {learner.get('visits', 1)}; track: {track or 'unknown'}; strategy: {profile.get('strategy') or '-'}"
+    )
+    style = TRACK_STYLE.get(track or "", "")
+    socratic = SOCRATIC if profile.get("socratic") else ""
+    return "\n".join(x for x in (f"<learner_data>{data}</learner_data>", style, socratic) if x)

@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask"]
+Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask", "explain"]
 
 
 class TutorState(TypedDict, total=False):
@@ -17,4 +17,6 @@ class TutorState(TypedDict, total=False):
     learner: dict[str, Any]  # a snapshot of the learner's profile, loaded at the start of each turn
     route: Route
     quiz: dict[str, Any]  # the current quiz attempt (id, items, index, results, status)
+    command: str | None  # a slash command chosen by the intent classifier for free text
+    socratic: bool  # guide with questions instead of answers (always on inside quizzes)
     interactive: bool  # a person at a UI/terminal (intake may start); False for `tutor ask`
