@@ -41,6 +41,9 @@ test: setup system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest tests
 
+eval: setup
+	$(BIN)/python -m evals.report
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

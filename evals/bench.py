@@ -210,9 +210,9 @@ def bench_ttft(settings: Settings, quick: bool) -> list[dict]:
     from tutor.models import embedded_gguf_path
     from tutor.session import TutorSession
 
+    # Conversational turns stream from the model; course questions take the quoting path (explain) instead.
     questions = [
-        "What is attention?", "Explain the KV cache briefly.", "What is LoRA?", "Define perplexity.",
-        "What does RAG mean?", "What is top-k sampling?", "Why use multi-head attention?", "What is BPE?",
+        "hello!", "hi there", "good morning", "thanks!", "hello, who are you?", "ok cool", "hey", "thank you",
     ]  # fmt: skip
     rounds = questions[:3] if quick else questions
     with tempfile.TemporaryDirectory() as tmp:

@@ -67,7 +67,9 @@ def test_learners_and_conversations_live_in_postgres(postgres_url, tmp_path):
     from tutor.learner.progress import LearnerModel
     from tutor.session import TutorSession
 
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=postgres_url)
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path / "data", database_url=postgres_url, model="openai/gpt-4o-mini"
+    )
     session = TutorSession(settings, model=fake_model("first answer", "second answer"))
     session.run_turn("ann", "first question")
     model = LearnerModel(session.learners)

@@ -163,3 +163,22 @@ def test_track_override_and_next(session_factory):
 def test_ask_never_starts_the_intake(session_factory):
     session = session_factory(fake_model("an answer"), model=CAPABLE)
     assert session.run_turn("new", "what is attention?")["answer"] == "an answer"
+
+
+def test_a_failing_tool_call_is_explained_and_the_model_answers(session_factory):
+    bad = AIMessage("", tool_calls=[{"name": "open_lesson", "args": {"lesson": "no-such-lesson-xyz"}, "id": "c9"}])
+    model = fake_model(bad, "That lesson does not exist; try /lesson to list them.")
+    session = session_factory(model, model=CAPABLE)
+    result = session.run_turn("ann", "open the lesson on quantum knitting")
+    assert result["tools"] == ["open_lesson"] and result["error"] is None
+    tool_messages = [m for m in model.prompts[1] if isinstance(m, ToolMessage)]
+    assert "No lesson matches" in tool_messages[0].text  # a plain-words failure the model can relay
+
+
+def test_invalid_tool_arguments_do_not_crash_the_turn(session_factory):
+    bad = AIMessage("", tool_calls=[{"name": "search_curriculum", "args": {"query": ""}, "id": "c1"}])
+    model = fake_model(bad, "Please tell me what to look for.")
+    session = session_factory(model, model=CAPABLE)
+    result = session.run_turn("ann", "search")
+    assert result["error"] is None and result["answer"] == "Please tell me what to look for."
+    assert "non-empty query" in next(m for m in model.prompts[1] if isinstance(m, ToolMessage)).text

@@ -15,16 +15,13 @@ from typing import TYPE_CHECKING
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from tools.quiz.grading import FUNCTION_WORDS
+from tutor.agent.prompts import FRAMING_SYSTEM
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from tutor.retrieval.search import Hit
 
-FRAMING_SYSTEM = (
-    "You are a friendly tutor. Write ONE short sentence (at most 20 words) that tells the learner you will "
-    "show them what the course says about their question. Do not explain anything and do not state facts."
-)
 FALLBACK = "Here is how the course explains it:"
 _CONNECTIVE = (
     "here is how what the course says explains explain let's lets look at great good question about your you "

@@ -81,7 +81,8 @@ def run(state: TutorState) -> dict:
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
     result = run_for_session(state.get("learner_id") or "local", code)
-    message = AIMessage(format_result(result), additional_kwargs={"run": result.as_dict(), "code": code})
+    shown = f"```python\n{code[:4000]}\n```\n\n{format_result(result)}"
+    message = AIMessage(shown, additional_kwargs={"run": result.as_dict(), "code": code})
     return {"messages": [message]}
 
 

@@ -51,8 +51,13 @@ def _example_vectors():
     return labels, MiniLMEmbedder.load().encode(texts)
 
 
+ACTION_MIN = 0.62  # learner questions about the course sit below this; short action requests above it
+GREETING_MIN = 0.4
+
+
 def classify(text: str) -> tuple[str, float]:
-    """(intent, similarity). Patterns first: "run <code>" is code, "quiz me" a quiz."""
+    """(intent, similarity). Patterns first ("run <code>" is code); an action intent needs a close match,
+    otherwise the message is a question about the course and gets an explanation."""
     from tutor.embeddings import MiniLMEmbedder
 
     if RUN_PREFIX.match(text) and looks_like_code(RUN_PREFIX.match(text).group("code")):
@@ -60,7 +65,12 @@ def classify(text: str) -> tuple[str, float]:
     labels, vecs = _example_vectors()
     sims = vecs @ MiniLMEmbedder.load().encode([text])[0]
     best = int(sims.argmax())
-    return labels[best], float(sims[best])
+    intent, similarity = labels[best], float(sims[best])
+    if intent == "greeting" and (similarity >= GREETING_MIN and len(text.split()) <= 5):
+        return intent, similarity
+    if intent not in ("explain", "greeting") and similarity >= ACTION_MIN:
+        return intent, similarity
+    return "explain", similarity
 
 
 def looks_like_code(text: str) -> bool:

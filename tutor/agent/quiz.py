@@ -26,6 +26,10 @@ from tutor.curriculum.schema import SKILLS
 from tutor.learner.plan import checkpoint_status
 from tutor.learner.progress import LearnerModel
 
+REVEAL_REQUEST = re.compile(
+    r"(tell|give|show) me (the )?(answer|solution)|what('s| is) the (answer|solution)|i give up|just answer",
+    re.IGNORECASE,
+)
 QUIZ_REQUEST = re.compile(r"^\s*(/quiz\b|(please\s+)?(quiz|test)\s+me\b)", re.IGNORECASE)
 CONTROL = {"hint", "skip", "stop"}
 
@@ -125,6 +129,10 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     if control == "stop":
         quiz["status"] = "paused"
         note = "Quiz paused. `/quiz resume` continues where you left off; `/quiz discard` drops it."
+        return {"quiz": quiz, "messages": [said, AIMessage(note)]}
+    if REVEAL_REQUEST.search(control) and len(control) < 80:  # Socratic inside quizzes: no answer before a try
+        quiz["hinted"] = True
+        note = f"I won't give the answer before you have tried, but here is a hint: 💡 {item.hint}"
         return {"quiz": quiz, "messages": [said, AIMessage(note)]}
     if control == "hint":
         quiz["hinted"] = True

@@ -1,0 +1,114 @@
+"""`make eval`: run every suite and the quick bench, write evals/reports/latest.{json,md} (+ a plot).
+
+Every figure in the report comes from this one run on this machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tutor.config import get_settings
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+SUITES = ("retrieval", "placement", "grading", "tool_use", "pedagogy", "groundedness", "simulated_learners")
+
+
+def _plot_mastery(learners: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for learner in learners:
+        ax.plot(learner["attention_curve"], marker="o", label=learner["track"])
+    ax.axhline(0.95, color="grey", linestyle="--", linewidth=1, label="mastered (0.95)")
+    ax.set_xlabel("answers in the Week 1 checkpoint")
+    ax.set_ylabel("P(known) of w1.attention")
+    ax.set_title("Simulated learners: mastery (BKT) over a checkpoint")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _md(results: dict, bench: list[dict], seconds: float) -> str:
+    r = {x["suite"]: x for x in results}
+    lines = [
+        "# llm-tutor evaluation report",
+        "",
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by `make eval` in {seconds:.0f} s on "
+        f"{platform.machine()} / Python {platform.python_version()} (2-core CPU). Offline: embedded model "
+        "(SmolLM2-135M) and bundled MiniLM; every figure below comes from this run.",
+        "",
+        "## Quality",
+        "",
+        "| suite | metric | value | target |",
+        "|---|---|---|---|",
+        f"| retrieval ({r['retrieval']['n']} learner questions) | recall@1 / recall@5 / MRR | "
+        f"{r['retrieval']['recall@1']} / {r['retrieval']['recall@5']} / {r['retrieval']['mrr']} | recall@5 ≥ 0.90, MRR ≥ 0.75 |",
+        f"| placement ({r['placement']['n']} descriptions) | accuracy (ambiguous) | {r['placement']['accuracy']} "
+        f"({r['placement']['ambiguous_accuracy']}) | ≥ 0.90 |",
+        f"| placement hold-out ({r['placement']['holdout']['n']}) | accuracy | {r['placement']['holdout']['accuracy']} | — |",
+        f"| grading ({r['grading']['n']} labelled answers) | agreement (short / code) | {r['grading']['agreement']} "
+        f"({r['grading']['agreement_by_type'].get('short')} / {r['grading']['agreement_by_type'].get('code')}) | ≥ 0.85 |",
+        f"| grading | marks earned by {r['grading']['injections']} injections | {r['grading']['injection_marks']} | 0 |",
+        f"| tool use ({r['tool_use']['n']} requests, embedded) | route accuracy | {r['tool_use']['accuracy']} | — |",
+        f"| pedagogy ({r['pedagogy']['probes']} answer requests in quizzes) | answer-reveal rate | "
+        f"{r['pedagogy']['reveal_rate']} | 0 |",
+        f"| groundedness ({r['groundedness']['n']} questions, embedded) | supported answer lines / citation precision | "
+        f"{r['groundedness']['supported_line_share']} / {r['groundedness']['citation_precision']} | — |",
+        f"| simulated learners | learners whose plan and mastery checks pass | "
+        f"{r['simulated_learners']['passed']} / {r['simulated_learners']['n']} | all |",
+        "",
+        "Grader used: " + r["grading"]["grader"] + ". The answers (TutorEval-style key-point) suite is not built yet.",
+        "",
+        "![mastery curves](mastery_curves.png)",
+        "",
+        "## Performance (`tutor bench --quick`, raw baselines measured in the same run)",
+        "",
+        "| figure | value | baseline | ratio | budget | ok |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in bench:
+        base = "—" if b["baseline"] is None else f"{b['baseline']} {b['unit']}"
+        ratio = "—" if b["ratio"] is None else b["ratio"]
+        lines.append(
+            f"| {b['name']} | {b['value']} {b['unit']} | {base} | {ratio} | {b['budget']} | {'✅' if b['ok'] else '❌'} |"
+        )
+    lines += ["", "Raw JSON: [latest.json](latest.json)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    from evals.bench import run as run_bench
+    from tutor.retrieval.indexer import ensure_index
+
+    settings = get_settings()
+    ensure_index(settings)
+    start = time.perf_counter()
+    results = []
+    for name in SUITES:
+        print(f"… {name}", file=sys.stderr)
+        results.append(importlib.import_module(f"evals.{name}").run(settings))
+    print("… bench --quick", file=sys.stderr)
+    bench = run_bench(settings, quick=True)
+    seconds = time.perf_counter() - start
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    _plot_mastery(
+        next(r for r in results if r["suite"] == "simulated_learners")["learners"], REPORTS / "mastery_curves.png"
+    )
+    (REPORTS / "latest.json").write_text(json.dumps({"suites": results, "bench": bench, "seconds": seconds}, indent=1))
+    (REPORTS / "latest.md").write_text(_md(results, bench, seconds))
+    print(f"wrote {REPORTS / 'latest.md'} in {seconds:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
