@@ -62,6 +62,15 @@ def fake_model(*replies: str | AIMessage) -> FakeToolModel:
     return FakeToolModel(messages=iter(messages), prompts=[])
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory) -> Path:
     """A data dir holding the whole curriculum index, built once per test run (real MiniLM, real Chroma)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,20 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tools.kernel import KernelService
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     jupyter = str(Path(sys.executable).parent / "jupyter")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path_factory.mktemp("gw-home"))}
     proc = subprocess.Popen(

@@ -5,21 +5,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
-from tests.conftest import fake_model
+from tests.conftest import fake_model, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin(name: str) -> str | None:
@@ -37,7 +30,7 @@ def postgres_url():
 
     base = Path(tempfile.mkdtemp(prefix="tutor-pg-"))  # pytest's tmp dirs are private to root
     data = base / "data"
-    port = _free_port()
+    port = free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root: run it as the postgres system user
         shutil.chown(data.parent, "postgres")

@@ -3,7 +3,6 @@ server (`python -m llama_cpp.server` on loopback) reached through the `openai-co
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,21 +10,16 @@ import time
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tutor.config import Settings
 from tutor.models import build_chat_model, embedded_gguf_path
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server():
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "llama_cpp.server",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
@@ -10,6 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import free_port
 from tutor.config import Settings
 from tutor.retrieval.chunking import Chunk
 from tutor.retrieval.search import HybridSearcher
@@ -106,19 +106,13 @@ def test_onnx_vectors_match_sentence_transformers():
     assert cosines.min() >= 0.999
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_chroma_server_via_http_client(tmp_path):
     import shutil
     import sys
     from pathlib import Path
 
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +15,7 @@ def served_app(index_dir):
 
     settings = Settings(_env_file=None, data_dir=index_dir, model="embedded", max_tokens=64)
     session = TutorSession(settings)
-    port = _free_port()
+    port = free_port()
     demo = launch(session, host="127.0.0.1", port=port, block=False)
     yield f"http://127.0.0.1:{port}/", session
     demo.close()

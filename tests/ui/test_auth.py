@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
-from tests.conftest import fake_model
+from tests.conftest import fake_model, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_logins_are_isolated(tmp_path):
@@ -27,7 +19,7 @@ def test_logins_are_isolated(tmp_path):
 
     settings = Settings(_env_file=None, data_dir=tmp_path, auth="ann:pw-ann,bob:pw-bob")
     session = TutorSession(settings, model=fake_model(*["a reply"] * 10))
-    port = _free_port()
+    port = free_port()
     demo = launch(session, "127.0.0.1", port, block=False)
     url = f"http://127.0.0.1:{port}/"
     try:

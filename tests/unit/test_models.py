@@ -1,9 +1,8 @@
 """Provider factory: the right LangChain class and parameters per provider, no network."""
 
-import socket
-
 import pytest
 
+from tests.conftest import free_port
 from tutor.config import Settings
 from tutor.models import ProviderError, build_chat_model, parse_model_spec, resolve_auto
 
@@ -92,14 +91,8 @@ def test_missing_key_is_one_clear_line(model, var):
     assert var in message and "\n" not in message
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_servers_name_the_setting():
-    port = _free_port()
+    port = free_port()
     with pytest.raises(ProviderError, match="TUTOR_OLLAMA_URL"):
         build_chat_model(_settings("ollama/x", ollama_url=f"http://127.0.0.1:{port}"), env={})
     with pytest.raises(ProviderError, match="TUTOR_MODEL"):

@@ -6,26 +6,9 @@ malformed file fails loudly in tests instead of confusing a learner at run time.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-TRACKS = ("software_engineer", "data_scientist", "ml_researcher", "product_manager")
-STRATEGIES = ("theory_first", "practice_first", "project_driven")
-SKILLS = (
-    "w1.attention",
-    "w1.encoder_decoder",
-    "w1.pretrained_models",
-    "w1.text_classification",
-    "w2.prompting",
-    "w2.rag",
-    "w2.finetuning_vs_pretraining",
-    "w2.end_to_end_app",
-    "w3.deployment",
-    "w3.optimization",
-    "w3.capstone",
-    "w3.teaching",
-)
 
 TrackId = Literal["software_engineer", "data_scientist", "ml_researcher", "product_manager"]
 StrategyId = Literal["theory_first", "practice_first", "project_driven"]
@@ -44,6 +27,9 @@ SkillId = Literal[
     "w3.teaching",
 ]
 NonEmpty = Annotated[str, Field(min_length=1)]
+TRACKS: tuple[str, ...] = get_args(TrackId)
+STRATEGIES: tuple[str, ...] = get_args(StrategyId)
+SKILLS: tuple[str, ...] = get_args(SkillId)
 
 
 class Strict(BaseModel):
