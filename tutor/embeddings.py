@@ -113,6 +113,8 @@ class MiniLMEmbedder:
                 opts.intra_op_num_threads = os.cpu_count() or 1
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 opts.log_severity_level = 3
+                # no busy-waiting after a query: the chat model runs next on the same two cores
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
                 cls._instance = cls(session, weights_dir() / "tokenizer.json")
             return cls._instance
