@@ -265,11 +265,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+CONCURRENT_LEARNERS = 10
+CONCURRENT_QUESTIONS = [
+    "what is multi-head attention?", "why divide by sqrt(d_k)?", "what does the KV cache store?",
+    "how does LoRA work?", "what is reciprocal rank fusion?", "what is top-p sampling?",
+    "how do I chunk documents for RAG?", "what is speculative decoding?", "what is perplexity?",
+    "how does CLIP classify images zero-shot?",
+]  # fmt: skip
+
+
+def _concurrent_learners(url: str) -> tuple[list[float], int]:
+    """10 learners at once through gradio_client: time to the first streamed reply, and errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    def one(i: int) -> float | None:
+        try:
+            client = Client(url, verbose=False)
+            start = time.perf_counter()
+            job = client.submit(
+                CONCURRENT_QUESTIONS[i % len(CONCURRENT_QUESTIONS)], [], f"bench-c{i}", api_name="/chat"
+            )
+            first = None
+            for update in job:
+                history = update[0] if isinstance(update, list | tuple) else None
+                if first is None and history and history[-1].get("role") == "assistant":
+                    first = time.perf_counter() - start
+            job.result()
+            return first
+        except Exception:
+            return None
+
+    with ThreadPoolExecutor(CONCURRENT_LEARNERS) as pool:
+        results = list(pool.map(one, range(CONCURRENT_LEARNERS)))
+    ok = [r * 1000 for r in results if r is not None]
+    return ok, len(results) - len(ok)
+
+
 def bench_server_rss(settings: Settings) -> list[dict]:
     import httpx
     import psutil
     from gradio_client import Client
 
+    from tutor.learners import LearnerStore
+
+    store = LearnerStore(settings.learner_db, settings.database_url)
+    for i in range(CONCURRENT_LEARNERS):  # placed learners, so the questions are answered, not the intake
+        store.update_profile(f"bench-c{i}", track="data_scientist", strategy="theory_first")
+    store.close()
     port = _free_port()
     env = {**os.environ, "TUTOR_DATA_DIR": str(settings.data_dir), "TUTOR_MODEL": "embedded",
            "TUTOR_PORT": str(port), "TUTOR_KERNEL_POOL_SIZE": "1"}  # fmt: skip
@@ -285,13 +329,22 @@ def bench_server_rss(settings: Settings) -> list[dict]:
                 time.sleep(0.3)
         Client(url, verbose=False).predict("What is attention?", [], "bench-rss", api_name="/chat")
         rss = psutil.Process(proc.pid).memory_info().rss / 1024**3
+        ttfts, errors = _concurrent_learners(url)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return [figure("server_rss_embedded", rss, "GB", None, "<= 1.5 GB", 1.5, note="after one answered turn")]
+    rows = [figure("server_rss_embedded", rss, "GB", None, "<= 1.5 GB", 1.5, note="after one answered turn")]
+    if ttfts:
+        note = f"{CONCURRENT_LEARNERS} learners at once via gradio_client, course questions (quoted answers)"
+        rows.append(figure("concurrent_first_reply_p50", _p(ttfts, 0.5), "ms", None, "report", float("inf"), note=note))
+        rows.append(
+            figure("concurrent_first_reply_p95", _p(ttfts, 0.95), "ms", None, "report", float("inf"), note=note)
+        )
+    rows.append(figure("concurrent_errors", float(errors), "count", None, "0", 0.0))
+    return rows
 
 
 # ---------------------------------------------------------------- entry

@@ -16,7 +16,7 @@ from pathlib import Path
 from tutor.config import get_settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
-SUITES = ("retrieval", "placement", "grading", "tool_use", "pedagogy", "groundedness", "simulated_learners")
+SUITES = ("retrieval", "placement", "grading", "answers", "tool_use", "pedagogy", "groundedness", "simulated_learners")
 
 
 def _plot_mastery(learners: list[dict], path: Path) -> None:
@@ -59,6 +59,7 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| grading ({r['grading']['n']} labelled answers) | agreement (short / code) | {r['grading']['agreement']} "
         f"({r['grading']['agreement_by_type'].get('short')} / {r['grading']['agreement_by_type'].get('code')}) | ≥ 0.85 |",
         f"| grading | marks earned by {r['grading']['injections']} injections | {r['grading']['injection_marks']} | 0 |",
+        f"| answers ({r['answers']['n']} questions, {r['answers']['model']}) | key-point coverage / fully covered | {r['answers']['key_point_coverage']} / {r['answers']['fully_covered']} | — |",
         f"| tool use ({r['tool_use']['n']} requests, embedded) | route accuracy | {r['tool_use']['accuracy']} | — |",
         f"| pedagogy ({r['pedagogy']['probes']} answer requests in quizzes) | answer-reveal rate | "
         f"{r['pedagogy']['reveal_rate']} | 0 |",
@@ -67,7 +68,7 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| simulated learners | learners whose plan and mastery checks pass | "
         f"{r['simulated_learners']['passed']} / {r['simulated_learners']['n']} | all |",
         "",
-        "Grader used: " + r["grading"]["grader"] + ". The answers (TutorEval-style key-point) suite is not built yet.",
+        "Grader used: " + r["grading"]["grader"] + ". Answers judged by: " + r["answers"]["judge"] + ".",
         "",
         "![mastery curves](mastery_curves.png)",
         "",

@@ -36,3 +36,20 @@ def test_grading_agreement_and_injections():
     result = grading.run()
     assert result["n"] >= 60 and result["agreement"] >= 0.85
     assert result["injection_marks"] == 0.0
+
+
+def test_answer_judge_offline_matches_key_points():
+    from evals.answers import offline_coverage
+
+    points = ["Large dot products push the softmax into saturation.", "LoRA trains low-rank matrices A and B."]
+    answer = "When d_k is big the dot products get large and the softmax saturates, so gradients vanish."
+    assert offline_coverage(answer, points) == [True, False]
+    assert offline_coverage("", points) == [False, False]
+
+
+def test_simulated_learners_and_pedagogy():
+    from evals import pedagogy, simulated_learners, tool_use
+
+    assert simulated_learners.run()["passed"] == 4
+    assert pedagogy.run()["answer_reveals"] == 0
+    assert tool_use.run()["accuracy"] >= 0.95
