@@ -105,16 +105,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9_']+", text.lower())
 
 
-def _stems(text: str) -> set[str]:
+def _stem_words(text: str) -> list[str]:
     import Stemmer
 
-    return set(Stemmer.Stemmer("english").stemWords(_words(text)))
+    return Stemmer.Stemmer("english").stemWords(_words(text))
 
 
 def _term_hit(term: str, answer_stems: list[str]) -> bool:
-    import Stemmer
-
-    stems = Stemmer.Stemmer("english").stemWords(_words(term))
+    stems = _stem_words(term)
     n = len(stems)
     if not n:
         return False
@@ -159,10 +157,7 @@ class EmbeddingRubricGrader:
         points = [p.point for p in item.rubric]
         pvecs = emb.encode(points)
         sims = vecs @ pvecs.T  # windows x points
-        answer_stems = [s for w in _words(text) for s in [w]]
-        import Stemmer
-
-        answer_stems = Stemmer.Stemmer("english").stemWords(_words(text))
+        answer_stems = _stem_words(text)
         met, missed, total = [], [], 0.0
         for j, point in enumerate(item.rubric):
             best = float(np.max(sims[:, j]))
