@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 from tools.kernel import KernelService
 
 pytestmark = pytest.mark.slow
@@ -28,14 +27,7 @@ def gateway(tmp_path_factory):
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            httpx.get(url + "/api", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
+    if not wait_for_http(url + "/api", 60):
         proc.kill()
         pytest.fail("kernel gateway did not start")
     yield url

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 from tutor.config import Settings
 from tutor.models import build_chat_model, embedded_gguf_path
 
@@ -32,14 +30,7 @@ def llama_server():
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
+    if not wait_for_http(url + "/models", 90):
         proc.kill()
         pytest.fail("llama_cpp.server did not start within 90 s")
     yield url

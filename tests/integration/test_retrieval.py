@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
-import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 from tutor.config import Settings
 from tutor.retrieval.chunking import Chunk
 from tutor.retrieval.search import HybridSearcher
@@ -118,13 +116,7 @@ def test_chroma_server_via_http_client(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        assert wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60), "chroma run did not start"
         cfg = Settings(_env_file=None, data_dir=tmp_path / "data", chroma_url=f"http://127.0.0.1:{port}")
         assert update_index(cfg, make_chunks()).added == 5
         assert update_index(cfg, make_chunks()).unchanged == 5
