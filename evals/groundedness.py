@@ -11,8 +11,9 @@ N_QUESTIONS = 40
 
 
 def run(settings: Settings | None = None, n: int = N_QUESTIONS) -> dict:
-    from evals.retrieval import load_cases
     from tutor.agent.explain import FALLBACK
+
+    from evals.retrieval import load_cases
     from tutor.retrieval.search import get_searcher
     from tutor.session import TutorSession
 

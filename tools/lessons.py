@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,19 +25,109 @@ def all_lessons(root: Path | None = None) -> tuple[Lesson, ...]:
     return _lessons(root or knowledge_dir())
 
 
+LESSON_REQUEST_WORDS = frozenset(
+    [
+        "open",
+        "show",
+        "display",
+        "pull",
+        "bring",
+        "up",
+        "list",
+        "see",
+        "view",
+        "read",
+        "get",
+        "fetch",
+        "give",
+        "me",
+        "the",
+        "a",
+        "an",
+        "on",
+        "about",
+        "for",
+        "of",
+        "lesson",
+        "lessons",
+        "reading",
+        "chapter",
+        "notes",
+        "please",
+        "can",
+        "could",
+        "you",
+        "i",
+        "want",
+        "to",
+        "full",
+        "text",
+        "teach",
+        "walk",
+        "through",
+        "guide",
+        "take",
+        "run",
+        "go",
+        "over",
+        "together",
+        "step",
+        "by",
+        "start",
+        "begin",
+        "kick",
+        "off",
+        "let's",
+        "lets",
+        "learn",
+        "study",
+        "with",
+        "section",
+        "bit",
+        "what",
+        "which",
+        "is",
+        "are",
+        "there",
+    ]
+)
+
+
+def _norm_words(text: str) -> list[str]:
+    return [w[:6] for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if len(w) > 1]
+
+
 def find_lesson(query: str, root: Path | None = None) -> Lesson | None:
-    """Match by path ("02_attention_mechanism", "01_transformer_architecture/02_...md") or by title."""
+    """Match by path ("02_attention_mechanism", "01_transformer_architecture/02_...md"), then by the words
+    of the title and file name (most query words found wins), then by a close spelling of the title."""
     lessons = _lessons(root or knowledge_dir())
     q = query.strip().lower().removesuffix(".md")
+    if not q:
+        return None
     for lesson in lessons:
-        if q and (lesson.source.lower().removesuffix(".md").endswith(q) or lesson.meta.title.lower() == q):
+        stem = lesson.source.lower().removesuffix(".md")
+        name = stem.split("/")[-1]
+        if q in (stem, name, name[3:], lesson.meta.title.lower()) or stem.endswith("/" + q):
             return lesson
+    wanted = [w for w in _norm_words(q) if w not in {x[:6] for x in LESSON_REQUEST_WORDS}]
+    if wanted:
+
+        def overlap(lesson: Lesson) -> int:
+            have = set(_norm_words(f"{lesson.meta.title} {lesson.source.split('/')[-1]}"))
+            return sum(w in have for w in wanted)
+
+        best = max(lessons, key=overlap)  # ties: the first in course order (a module's core lesson)
+        if overlap(best) >= max(1, (len(wanted) + 1) // 2):
+            return best
     titles = {lesson.meta.title.lower(): lesson for lesson in lessons}
-    close = difflib.get_close_matches(q, list(titles), n=1, cutoff=0.5)
-    if close:
-        return titles[close[0]]
-    hits = [lesson for lesson in lessons if q and q in lesson.meta.title.lower()]
-    return hits[0] if hits else None
+    close = difflib.get_close_matches(q, list(titles), n=1, cutoff=0.75)
+    return titles[close[0]] if close else None
+
+
+def find_lesson_by_words(text: str, root: Path | None = None) -> Lesson | None:
+    """The lesson a free-text request names ("open the lesson on tokenization"), if any."""
+    words = [w for w in re.findall(r"[\w'-]+", text.lower()) if w not in LESSON_REQUEST_WORDS]
+    return find_lesson(" ".join(words), root) if words else None
 
 
 def open_lesson_text(lesson_query: str, section: str | None = None, root: Path | None = None) -> dict:

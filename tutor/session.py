@@ -201,7 +201,7 @@ class TutorSession:
 
     def run_turn(self, learner_id: str, text: str) -> dict:
         """One non-interactive turn: {"answer", "citations", "tools", "error"}."""
-        answer, citations, tools, error = "", [], [], None
+        answer, citations, tools, error, move = "", [], [], None, ""
         streamed = ""
         for event in self.stream_turn(learner_id, text):
             if event.kind == "token":
@@ -211,13 +211,15 @@ class TutorSession:
             elif event.kind == "message":
                 answer = event.text
                 citations += event.data.get("citations", [])
+                move = event.data.get("move") or move
             elif event.kind == "tool_call":
                 tools.append(event.data["name"])
             elif event.kind == "tool_result":
                 citations += event.data.get("citations", [])
             elif event.kind == "error":
                 error = event.text
-        return {"answer": answer or streamed, "citations": _dedupe(citations), "tools": tools, "error": error}
+        result = {"answer": answer or streamed, "citations": _dedupe(citations), "tools": tools, "error": error}
+        return {**result, "move": move}
 
     def history(self, learner_id: str) -> list[BaseMessage]:
         snapshot = self.graph.get_state(self.config(learner_id))
@@ -235,7 +237,10 @@ def _message_events(node: str, message: BaseMessage) -> Iterator[TurnEvent]:
         if message.text:
             citations = message.additional_kwargs.get("citations", [])
             images = (message.additional_kwargs.get("run") or {}).get("images", [])
-            yield TurnEvent("message", message.text, {"node": node, "citations": citations, "images": images})
+            kw = message.additional_kwargs
+            data = {"node": node, "citations": citations, "images": images, "move": kw.get("move", ""),
+                    "moves": kw.get("moves", []), "options": kw.get("options", [])}  # fmt: skip
+            yield TurnEvent("message", message.text, data)
     elif isinstance(message, ToolMessage):
         citations = []
         artifact = message.artifact if isinstance(message.artifact, dict) else {}

@@ -36,6 +36,23 @@ CSS = """
 """
 
 
+WELCOME = (
+    "Hi! I'm your tutor for **LLMs and transformers**. Ask me anything about the course (\"what is "
+    'attention?"), say **teach me attention** for a guided lesson, or run code with `/run print(2+2)`.\n\n'
+    "New here? **Set up my plan** (six quick questions) gives you a track and a 3-week plan; you can also do it later."
+)
+
+
+def quick_replies(messages: list[BaseMessage]) -> list[str]:
+    """The options or teaching moves the last tutor message offered (none once the learner answered)."""
+    for m in reversed(messages):
+        if isinstance(m, HumanMessage):
+            return []
+        if isinstance(m, AIMessage):
+            return list(m.additional_kwargs.get("options") or m.additional_kwargs.get("moves") or [])
+    return []
+
+
 def image_messages(images: list[str], media_dir: Path) -> list[dict[str, Any]]:
     """Base64 PNGs from a code run -> chat messages showing the image inline (files under the data dir)."""
     out = []
@@ -99,6 +116,17 @@ def sidebar_html(report: dict[str, Any]) -> str:
             f"<small>{html.escape(skill)} · {pct}%</small>"
             f"<div class='bar' data-skill='{html.escape(skill)}'><div class='{cls}' style='width:{pct}%'></div></div>"
         )
+    guided = (profile.get("guided") or {}) if isinstance(profile.get("guided"), dict) else {}
+    if guided:
+        parts.append("<h4>Lessons</h4>")
+        for source, entry in guided.items():
+            done, total = len(entry.get("done", [])), max(1, int(entry.get("total", 1)))
+            pct = round(100 * done / total)
+            name = source.split("/")[-1].removesuffix(".md")[3:].replace("_", " ")
+            parts.append(
+                f"<small>{html.escape(name)} · {done}/{total} sections</small>"
+                f"<div class='bar' data-lesson='{html.escape(source)}'><div style='width:{pct}%'></div></div>"
+            )
     due = report.get("reviews_due") or []
     parts.append(f"<h4>Reviews due</h4><small>{html.escape(', '.join(due)) if due else 'none'}</small>")
     for week, cp in report["checkpoints"].items():
@@ -130,9 +158,16 @@ def build_ui(session: TutorSession) -> gr.Blocks:
     media_dir = session.settings.data_dir / "media"
 
     def options_update(learner_id: str) -> dict:
+        """Buttons under the chat: the options of a pending question, else the quick replies of the last
+        answer (teaching moves, a check question's options)."""
         pending = session.pending_question(learner_id)
-        choices = (pending or {}).get("options") or []
-        return gr.update(choices=choices, value=None, visible=bool(choices), label=(pending or {}).get("question"))
+        if pending:
+            choices = pending.get("options") or []
+            return gr.update(choices=choices, value=None, visible=bool(choices), label=pending.get("question"))
+        choices = quick_replies(session.history(learner_id))
+        if not choices and not model.profile(learner_id).get("track"):
+            choices = ["Set up my plan"]
+        return gr.update(choices=choices, value=None, visible=bool(choices), label="Quick replies")
 
     with gr.Blocks(title="llm-tutor") as demo:
         learner_state = gr.BrowserState("", storage_key="llm_tutor_learner")
@@ -175,10 +210,9 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             learner_id = _learner_id(stored, request)
             session.learners.touch(learner_id)
             session.learners.count_visit(learner_id)
-            profile = model.profile(learner_id)
-            if not profile.get("track") and session.pending_question(learner_id) is None:
-                list(session.stream_turn(learner_id, "/start", interactive=True))  # first visit: start intake
             history = to_chat_messages(session.history(learner_id), media_dir)
+            if not history and session.pending_question(learner_id) is None:
+                history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
             pending = session.pending_question(learner_id)
             if pending:
                 if pending.get("intro") and not history:

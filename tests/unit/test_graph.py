@@ -134,7 +134,7 @@ def test_load_learner_records_the_learner(session_factory):
 
 def test_intake_places_the_learner_and_progress_survives_a_restart(session_factory):
     session = session_factory(fake_model("unused"))
-    events = list(session.stream_turn("ann", "hello", interactive=True))
+    events = list(session.stream_turn("ann", "/start", interactive=True))
     assert events[-1].kind == "interrupt" and "(1/6)" in events[-1].text
     assert events[-1].data["options"][0] == "Software engineer / developer"
     assert session.run_turn("ann", "I write production code daily")["answer"].startswith("(2/6)")  # typed text

@@ -5,9 +5,10 @@ Compiled once per process with a checkpointer; the model and stores arrive per r
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim_messages
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
@@ -17,12 +18,13 @@ from tools.run_code import extract_code, format_result, run_code, run_for_sessio
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
-from tutor.agent.explain import explain as grounded_explain
+from tutor.agent.history import fit_history
 from tutor.agent.intake import intake
 from tutor.agent.intents import classify, code_to_run, track_change
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
+from tutor.agent.teach import teach
 
 TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example]
 
@@ -39,26 +41,45 @@ def load_learner(state: TutorState, runtime: Runtime[Context]) -> dict:
     return {"learner": runtime.context.learners.touch(learner_id), "learner_id": learner_id}
 
 
+RUN_IT = re.compile(
+    r"^\s*(yes|yeah|yep|sure|ok(ay)?|please|go ahead|do it)?[,!. ]*(run (it|that|this|the code)|do it|yes please)?\W*$",
+    re.IGNORECASE,
+)
+
+
+START_INTAKE = re.compile(r"^\s*(/start|set up my plan)\s*$", re.IGNORECASE)
+
+
 def route(state: TutorState, runtime: Runtime[Context]) -> dict:
-    """Deterministic routing: code and commands never reach the model; a new learner gets the intake."""
+    """Deterministic routing: code and commands never reach the model; questions are never swallowed."""
     text = _last_human(state)
-    has_track = bool((state.get("learner") or {}).get("profile", {}).get("track"))
-    if not has_track and (text.strip() == "/start" or (state.get("interactive") and not is_command(text))):
-        return {"route": "intake"}
+    dialogue = state.get("dialogue") or {}
+    if START_INTAKE.match(text) and not (state.get("learner") or {}).get("profile", {}).get("track"):
+        return {"route": "intake", "command": None}
     if text.strip().startswith("/run") or (not is_command(text) and extract_code(text)):
-        return {"route": "run"}
-    if QUIZ_REQUEST.match(text):
-        return {"route": "quiz_start"}
-    if is_command(text):
+        return {"route": "run", "command": None}
+    if dialogue.get("offered") and text.strip() and RUN_IT.match(text) and re.search(r"\w", text):
+        return {"route": "run", "command": None}
+    if text.strip().startswith("/learn"):
+        return {"route": "teach", "command": text.strip()}
+    if is_command(text) and not QUIZ_REQUEST.match(text):
         return {"route": "command", "command": None}
-    if runtime.context.embedded:  # the small model cannot pick tools: an intent classifier does
-        return route_by_intent(text)
-    return {"route": "tutor"}
+    if runtime.context.embedded or dialogue.get("check"):
+        decision = route_by_intent(text, bool(dialogue.get("topic")), pending_check=bool(dialogue.get("check")))
+        return {"command": None, **decision}
+    if QUIZ_REQUEST.match(text):
+        return {"route": "quiz_start", "command": None}
+    return {"route": "tutor", "command": None}
 
 
-def route_by_intent(text: str) -> dict:
-    intent, _similarity = classify(text)
-    if intent == "run" and code_to_run(text):
+def route_by_intent(text: str, has_topic: bool = False, pending_check: bool = False) -> dict:
+    """Free text for the embedded model: what the message asks the tutor to do."""
+    intent = "quiz" if QUIZ_REQUEST.match(text) and not pending_check else classify(text, has_topic=has_topic)
+    if intent == "quiz" and topic_quiz(text):  # "quiz me on quantization": a quiz on that lesson's skill
+        return {"route": "quiz_start", "command": f"/quiz topic {topic_quiz(text)}"}
+    if pending_check and intent in ("explain", "chat", "check"):
+        return {"route": "teach"}  # the teaching node decides whether this answers the pending check
+    if intent == "run":
         return {"route": "run"}
     if intent == "quiz":
         return {"route": "quiz_start"}
@@ -66,24 +87,54 @@ def route_by_intent(text: str) -> dict:
         return {"route": "command", "command": f"/{intent}"}
     if intent == "track":
         track, strategy = track_change(text)
-        if track or strategy:
-            return {"route": "command", "command": f"/track {track}" if track else f"/strategy {strategy}"}
+        return {"route": "command", "command": f"/track {track}" if track else f"/strategy {strategy}"}
     if intent == "lesson":
-        return {"route": "command", "command": "/lesson"}
-    if intent == "greeting":
+        return {"route": "command", "command": f"/lesson {lesson_subject(text)}".strip()}
+    if intent == "learn":
+        return {"route": "teach", "command": f"/learn {text}"}
+    if intent == "check":
+        return {"route": "check"}
+    if intent == "chat":
         return {"route": "tutor"}
-    return {"route": "explain"}
+    return {"route": "teach"}
+
+
+def topic_quiz(text: str) -> str | None:
+    """The topic of "quiz me on <topic>" when it names no week and no checkpoint skill."""
+    from tutor.agent.quiz import parse_request
+
+    request = parse_request(text)
+    if (
+        request.get("kind") != "checkpoint"
+        or request.get("week")
+        or re.search(r"\b(checkpoint|week|all)\b", text, re.I)
+    ):
+        return None
+    found = re.search(r"\b(on|about|of|in)\s+(?:the\s+)?(?P<topic>[\w][\w\s\-/'&.]{2,60})$", text.strip(" ?!."), re.I)
+    return found.group("topic").strip() if found else None
+
+
+def lesson_subject(text: str) -> str:
+    """The lesson named in "open the lesson on tokenization" (empty: list them all)."""
+    from tools.lessons import find_lesson_by_words
+
+    lesson = find_lesson_by_words(text)
+    return lesson.source if lesson else ""
 
 
 def run(state: TutorState) -> dict:
-    """Fenced code or `/run CODE`: execute in the learner's kernel and show the outcome."""
-    code = extract_code(_last_human(state)) or code_to_run(_last_human(state))
+    """Fenced code, `/run CODE`, "run print(1)" or "run it" after an offered example: run it in the
+    learner's own kernel and show the outcome."""
+    text = _last_human(state)
+    offered = (state.get("dialogue") or {}).get("offered") or {}
+    code = extract_code(text) or code_to_run(text) or (offered.get("code") if RUN_IT.match(text) else None)
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
     result = run_for_session(state.get("learner_id") or "local", code)
     shown = f"```python\n{code[:4000]}\n```\n\n{format_result(result)}"
     message = AIMessage(shown, additional_kwargs={"run": result.as_dict(), "code": code})
-    return {"messages": [message]}
+    dialogue = {**(state.get("dialogue") or {}), "offered": None}
+    return {"messages": [message], "dialogue": dialogue}
 
 
 def command(state: TutorState, runtime: Runtime[Context]) -> dict:
@@ -95,42 +146,15 @@ def command(state: TutorState, runtime: Runtime[Context]) -> dict:
 def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     system = EMBEDDED_SYSTEM if ctx.embedded else TUTOR_SYSTEM
-    history = trim_messages(
-        state["messages"],
-        strategy="last",
-        token_counter=len,  # count messages: cheap and model-independent
-        max_tokens=ctx.settings.history_messages,
-        start_on="human",
-        include_system=False,
-    )
-    prompt = [SystemMessage(f"{system}\n\n{learner_note(state.get('learner', {}))}"), *history]
+    system_message = SystemMessage(f"{system}\n\n{learner_note(state.get('learner', {}), state.get('dialogue'))}")
+    history = fit_history(state["messages"], system_message, ctx)
+    prompt = [system_message, *history]
     model = ctx.model if ctx.embedded else ctx.model.bind_tools(TOOLS)
     return {"messages": [model.invoke(prompt)]}
 
 
-def explain(state: TutorState, runtime: Runtime[Context]) -> dict:
-    """Embedded model: quote and cite the course sections that answer the question."""
-    from tools.search import search_curriculum_hits
-    from tutor.retrieval.store import IndexError_
-
-    question = _last_human(state)
-    track = (state.get("learner") or {}).get("profile", {}).get("track")
-
-    def search(q: str):
-        try:
-            return search_curriculum_hits(q, k=6, settings=runtime.context.settings)
-        except IndexError_:
-            return []
-
-    profile = (state.get("learner") or {}).get("profile", {})
-    socratic = bool(profile.get("socratic"))
-    text, hits = grounded_explain(question, runtime.context.model, search, track, socratic=socratic)
-    citations = [{"source": h.source, "heading": h.heading, "anchor": h.anchor} for h in hits]
-    return {"messages": [AIMessage(text, additional_kwargs={"citations": citations})]}
-
-
-def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start", "explain"]:
-    return state["route"]
+def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start", "teach"]:
+    return "teach" if state["route"] == "check" else state["route"]
 
 
 def after_tutor(state: TutorState) -> Literal["tools", "__end__"]:
@@ -146,7 +170,7 @@ def build_graph(checkpointer=None):
     builder.add_node("command", command)
     builder.add_node("run", run)
     builder.add_node("intake", intake)
-    builder.add_node("explain", explain)
+    builder.add_node("teach", teach)
     builder.add_node("quiz_start", quiz_start)
     builder.add_node("quiz_ask", quiz_ask)
     builder.add_node("quiz_finish", quiz_finish)
@@ -158,7 +182,7 @@ def build_graph(checkpointer=None):
     builder.add_edge("command", END)
     builder.add_edge("run", END)
     builder.add_edge("intake", END)
-    builder.add_edge("explain", END)
+    builder.add_edge("teach", END)
     builder.add_conditional_edges("quiz_start", after_start)
     builder.add_conditional_edges("quiz_ask", after_ask)
     builder.add_edge("quiz_finish", END)

@@ -56,7 +56,9 @@ def parse_request(text: str) -> dict[str, Any]:
 def quiz_start(state: TutorState, runtime: Runtime[Context]) -> dict:
     learner_id = state.get("learner_id") or "local"
     model = LearnerModel(runtime.context.learners)
-    request = parse_request(_last_text(state))
+    command = state.get("command") or ""
+    request = topic_request(command, runtime.context) if command.startswith("/quiz topic ") else None
+    request = request or parse_request(_last_text(state))
     current = state.get("quiz") or {}
     if request["action"] == "resume":
         if current.get("status") == "paused":
@@ -89,7 +91,28 @@ def quiz_start(state: TutorState, runtime: Runtime[Context]) -> dict:
         "status": "active",
     }
     intro = f"**{title}** · {len(items)} questions. Type `hint`, `skip` or `stop` at any time."
-    return {"quiz": quiz, "messages": [AIMessage(intro)]}
+    citations = []
+    if request.get("lesson"):
+        intro = (
+            f"**{title}** (you asked about *{request['topic']}*, taught in `{request['lesson']}`) · "
+            + intro.split(" · ", 1)[1]
+        )
+        citations = [{"source": request["lesson"], "heading": request["topic"], "anchor": ""}]
+    return {"quiz": quiz, "messages": [AIMessage(intro, additional_kwargs={"citations": citations, "move": "quiz"})]}
+
+
+def topic_request(command: str, ctx: Context) -> dict[str, Any] | None:
+    """ "/quiz topic few-shot prompting": a skill quiz on the skill of the lesson that teaches the topic."""
+    from tutor.agent.teach import encode, passage_index, section_bonus
+    from tutor.teaching.moves import select
+
+    topic = command.removeprefix("/quiz topic ").strip()
+    index = passage_index(ctx)
+    lead = select(index, encode(topic), "explain", section_bonus=section_bonus(topic, ctx)).lead
+    skills = index.lessons[lead.lesson].meta.skills if lead else []
+    if not skills:
+        return None
+    return {"action": "start", "kind": "skill", "skill": skills[0], "lesson": lead.lesson, "topic": topic}
 
 
 def _current_week(model: LearnerModel, learner_id: str) -> int:

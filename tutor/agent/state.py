@@ -8,7 +8,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask", "explain"]
+Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask", "teach", "check"]
 
 
 class TutorState(TypedDict, total=False):
@@ -19,4 +19,5 @@ class TutorState(TypedDict, total=False):
     quiz: dict[str, Any]  # the current quiz attempt (id, items, index, results, status)
     command: str | None  # a slash command chosen by the intent classifier for free text
     socratic: bool  # guide with questions instead of answers (always on inside quizzes)
-    interactive: bool  # a person at a UI/terminal (intake may start); False for `tutor ask`
+    interactive: bool  # a person at a UI/terminal; False for `tutor ask`
+    dialogue: dict[str, Any]  # topic, moves made, pending check, offered code, guided lesson (tutor/agent/teach.py)

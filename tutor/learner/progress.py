@@ -15,6 +15,14 @@ from tutor.learner.plan import build_plan, checkpoint_status, next_step, positio
 from tutor.learners import LearnerStore
 
 
+def default_strategy(track: str) -> str:
+    """The track's own default strategy from tracks.yaml (theory_first when it names none)."""
+    from tutor.learner.plan import load_tracks
+
+    found = next((t for t in load_tracks().tracks if t.id == track), None)
+    return getattr(found, "default_strategy", None) or "theory_first"
+
+
 class LearnerModel:
     def __init__(self, store: LearnerStore) -> None:
         self.store = store
@@ -51,6 +59,8 @@ class LearnerModel:
         changes: dict[str, Any] = {"overrides": overrides}
         if track:
             changes["track"] = track
+            if not strategy and not profile.get("strategy"):  # never leave a placed learner without a strategy
+                strategy = default_strategy(track)
         if strategy:
             changes["strategy"] = strategy
         return self.store.update_profile(learner_id, **changes)
@@ -114,7 +124,9 @@ class LearnerModel:
         due = self.due_reviews(learner_id, now)
         report: dict[str, Any] = {
             "learner": learner_id,
-            "profile": {k: profile.get(k) for k in ("track", "strategy", "confidence", "reasons", "hours_per_week")},
+            "profile": {
+                k: profile.get(k) for k in ("track", "strategy", "confidence", "reasons", "hours_per_week", "guided")
+            },
             "mastery": {s: {"p_known": p, "mastered": bkt.is_mastered(p)} for s, p in mastery.items()},
             "reviews_due": due,
             "checkpoints": {str(w): c for w, c in checkpoints.items()},

@@ -1,0 +1,191 @@
+"""The teaching core: reading follow-ups, routing, moves over real lesson passages, checks, guided lessons,
+and a history that fits the model. Real lessons and real MiniLM; the chat model is a fake."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from tests.conftest import fake_model
+from tutor.agent.checks import cloze_check, grade_check, looks_like_answer
+from tutor.agent.graph import route_by_intent
+from tutor.agent.intents import classify, code_to_run, track_change
+from tutor.teaching.dialogue import read_message, subject_phrase
+from tutor.teaching.passages import get_passage_index, split_blocks
+
+ATTENTION = "01_transformer_architecture/02_attention_mechanism.md"
+SAMPLING = "03_prompt_engineering/04_sampling_parameters.md"
+
+
+@pytest.fixture
+def indexed_session(session_factory, index_dir, data_dir):
+    shutil.copytree(index_dir, data_dir, dirs_exist_ok=True)
+    session = session_factory(fake_model("Hi there! Ask me about the course."))
+    session.learners.update_profile("ann", track="data_scientist", strategy="theory_first")
+    return session
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what is attention?", "explain"),
+        ("explain attention", "explain"),
+        ("explain what a quiz on attention would cover", "explain"),
+        ("quiz me on week 2", "quiz"),
+        ("could you execute this for me: print(sum(range(10)))", "run"),
+        ("please evaluate 3**4 in python", "run"),
+        ("am I making any progress?", "progress"),
+        ("which lesson comes next for me?", "next"),
+        ("switch me to the researcher track", "track"),
+        ("teach me attention", "learn"),
+        ("check my understanding", "check"),
+        ("thanks, that helped", "chat"),
+        ("open the lesson on tokenization", "lesson"),
+    ],
+)
+def test_intents_need_their_own_words(text, intent):
+    assert classify(text) == intent
+
+
+def test_asking_to_explain_never_starts_a_quiz():
+    for text in ("What is attention?", "explain attention", "what would a quiz on RAG ask?", "how are tests graded"):
+        assert route_by_intent(text)["route"] != "quiz_start", text
+
+
+def test_run_requests_keep_only_the_code_and_track_changes_name_the_track():
+    assert code_to_run("please evaluate 3**4 in python") == "3**4"
+    assert code_to_run("run the example") is None
+    assert track_change("switch me to the researcher track") == ("ml_researcher", None)
+    assert route_by_intent("switch me to the researcher track")["command"] == "/track ml_researcher"
+
+
+def test_follow_ups_keep_the_topic_and_new_questions_do_not():
+    assert read_message("can you explain that more simply?", has_topic=True).move == "simpler"
+    assert read_message("can you explain that more simply?", has_topic=True).follow_up
+    assert read_message("Give me an example with numbers.", has_topic=True).move == "example"
+    assert read_message("I don't get it.", has_topic=True).move == "simpler"
+    assert read_message("why?", has_topic=True).move == "why"
+    assert read_message("and top-p?", has_topic=True).follow_up
+    assert read_message("how do I avoid it?", has_topic=True).move == "misconception"
+    new = read_message("How does LoRA reduce the number of trainable parameters?", has_topic=True)
+    assert not new.follow_up and new.move == "explain"
+    assert read_message("What's the capital of France?", has_topic=True).off_topic
+    assert (
+        subject_phrase("also, how do I stop my GAN from mode collapsing?")
+        == "how to stop your GAN from mode collapsing"
+    )
+
+
+def test_passages_keep_code_fences_whole():
+    blocks = split_blocks("Intro line.\n\n```python\nx = 1\n\ny = 2\n```\n\nAfter.")
+    assert blocks == ["Intro line.", "```python\nx = 1\n\ny = 2\n```", "After."]
+    index = get_passage_index()
+    roles = {p.role for p in index.by_lesson[ATTENTION]}
+    assert {"intro", "intuition", "mechanism", "example", "code", "misconception", "selfcheck"} <= roles
+
+
+def test_a_conversation_follows_the_topic(indexed_session):
+    s = indexed_session
+    first = s.run_turn("ann", "What is self-attention?")
+    assert {c["source"] for c in first["citations"]} == {ATTENTION}
+    assert len(first["answer"]) < 1600  # focused: a paragraph or two, not whole sections
+    simpler = s.run_turn("ann", "can you explain that more simply?")
+    assert {c["source"] for c in simpler["citations"]} == {ATTENTION} and simpler["move"] == "simpler"
+    assert simpler["answer"] != first["answer"]
+    example = s.run_turn("ann", "Give me an example with numbers.")
+    assert {c["source"] for c in example["citations"]} == {ATTENTION} and example["move"] == "example"
+    assert "*Next:*" in example["answer"]
+    temp = s.run_turn("ann", "what does temperature do when sampling?")
+    assert {c["source"] for c in temp["citations"]} == {SAMPLING}
+    top_p = s.run_turn("ann", "and top-p?")
+    assert {c["source"] for c in top_p["citations"]} == {SAMPLING} and "top-p" in top_p["answer"].lower()
+
+
+def test_out_of_scope_and_off_topic_cite_nothing(indexed_session):
+    s = indexed_session
+    france = s.run_turn("ann", "What's the capital of France?")
+    assert france["citations"] == [] and "tutor for LLMs" in france["answer"]
+    gan = s.run_turn("ann", "how do I stop my GAN from mode collapsing?")
+    assert gan["citations"] == [] and "does not cover" in gan["answer"]
+
+
+def test_check_question_is_graded_and_moves_mastery(indexed_session):
+    s = indexed_session
+    s.run_turn("ann", "What is self-attention?")
+    before = s.learners.mastery("ann").get("w1.attention", {}).get("p_known")
+    asked = s.run_turn("ann", "check my understanding")
+    assert "**Check:**" in asked["answer"] and asked["move"] == "check"
+    graded = s.run_turn("ann", "a")
+    assert graded["move"] == "graded" and graded["answer"][0] in "✅❌"
+    after = s.learners.mastery("ann")["w1.attention"]["p_known"]
+    assert after != before
+    assert len(s.learners.attempts("ann")) == 1
+
+
+def test_a_question_instead_of_an_answer_is_not_graded(indexed_session):
+    s = indexed_session
+    s.run_turn("ann", "What is self-attention?")
+    s.run_turn("ann", "check my understanding")
+    s.run_turn("ann", "wait, what does the softmax do here?")
+    assert s.learners.attempts("ann") == []
+
+
+def test_cloze_checks_are_answerable_and_graded():
+    index = get_passage_index()
+    check = cloze_check(index, ATTENTION, "masking-causal-and-padding-masks", [])
+    assert check is not None and len(check["options"]) >= 3 and "_____" in check["prompt"]
+    assert looks_like_answer(check, check["answer"]) and not looks_like_answer(check, "what is a mask?")
+    assert grade_check(check, check["answer"])["correct"]
+    wrong = next(o[0] for o in check["options"] if o[0] != check["answer"])
+    assert not grade_check(check, wrong)["correct"]
+
+
+def test_guided_lesson_walks_sections_and_records_progress(indexed_session):
+    s = indexed_session
+    start = s.run_turn("ann", "teach me positional encoding")
+    assert "Section 1/" in start["answer"]
+    dialogue = s.graph.get_state(s.config("ann")).values["dialogue"]
+    while not dialogue.get("check"):  # sections without a check question: "next"
+        s.run_turn("ann", "next")
+        dialogue = s.graph.get_state(s.config("ann")).values["dialogue"]
+    check = dialogue["check"]
+    right = check.get("answer") or _bank_key(check["item"])
+    wrong = next(o[0] for o in check["options"] if o[0] != right)
+    retry = s.run_turn("ann", wrong)
+    assert retry["answer"].startswith("❌") and "another way" in retry["answer"]
+    dialogue = s.graph.get_state(s.config("ann")).values["dialogue"]
+    if dialogue.get("check"):
+        key = dialogue["check"].get("answer") or _bank_key(dialogue["check"]["item"])
+        moved = s.run_turn("ann", key)
+        assert moved["answer"].startswith("✅")
+    progress = s.learners.get("ann")["profile"]["guided"]
+    assert "01_transformer_architecture/04_positional_encoding.md" in progress
+
+
+def _bank_key(item_id: str) -> str:
+    from tools.quiz.bank import get_item
+
+    return get_item(item_id).answer
+
+
+def test_first_message_of_a_new_learner_is_answered_and_intake_offered(index_dir, data_dir, session_factory):
+    shutil.copytree(index_dir, data_dir, dirs_exist_ok=True)
+    s = session_factory(fake_model("unused"))
+    events = list(s.stream_turn("newbie", "What is attention?", interactive=True))
+    message = next(e for e in events if e.kind == "message")
+    assert "Set up my plan" in message.text and message.data["citations"]
+    assert s.pending_question("newbie") is None
+
+
+def test_history_is_trimmed_by_tokens_and_never_fails(settings):
+    from tutor.agent.context import Context
+    from tutor.agent.history import fit_history
+
+    ctx = Context(model=fake_model("x"), settings=settings, learners=None, embedded=True)
+    long = [m for i in range(40) for m in (HumanMessage(f"question {i} " + "word " * 300), AIMessage("ok " * 300))]
+    kept = fit_history(long, SystemMessage("system"), ctx)
+    assert kept and isinstance(kept[0], HumanMessage) and len(kept) < len(long)
+    huge = fit_history([HumanMessage("token " * 20000)], SystemMessage("system"), ctx)
+    assert len(huge) == 1 and len(huge[0].text) < 20000 * 6

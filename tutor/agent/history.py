@@ -1,0 +1,56 @@
+"""The conversation history that fits the model in use, measured in that model's tokens.
+
+Trimming by message count failed once long answers piled up (a 4,829-token prompt for a 4,096 context).
+The embedded model counts with its own llama.cpp tokenizer; API models with LangChain's approximate
+counter. The budget leaves room for the system prompt and the reply, so a turn never fails on length.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import BaseMessage, SystemMessage, trim_messages
+from langchain_core.messages.utils import count_tokens_approximately
+
+if TYPE_CHECKING:
+    from tutor.agent.context import Context
+
+API_CONTEXT = 32_000  # history budget for API models: well inside every supported model's window
+MARGIN = 64  # chat-template tokens around each message
+
+
+def token_counter(ctx: Context):
+    """Count tokens with the model's own tokenizer where there is one."""
+    client = getattr(ctx.model, "client", None)
+    tokenize = getattr(client, "tokenize", None)
+    if ctx.embedded and callable(tokenize):
+
+        def count(messages: list[BaseMessage]) -> int:
+            return sum(len(tokenize(m.text.encode("utf-8", "replace"), add_bos=False)) + 8 for m in messages)
+
+        return count
+    return count_tokens_approximately
+
+
+def history_budget(ctx: Context, system: SystemMessage, counter) -> int:
+    window = ctx.settings.embedded_n_ctx if ctx.embedded else API_CONTEXT
+    return max(256, window - ctx.settings.max_tokens - counter([system]) - MARGIN)
+
+
+def fit_history(messages: list[BaseMessage], system: SystemMessage, ctx: Context) -> list[BaseMessage]:
+    """The newest messages that fit (starting on a learner message); a single oversized learner message
+    is cut rather than dropped, so the learner always gets an answer."""
+    counter = token_counter(ctx)
+    budget = history_budget(ctx, system, counter)
+    kept = trim_messages(
+        messages, strategy="last", token_counter=counter, max_tokens=budget, start_on="human", include_system=False
+    )
+    if kept:
+        return kept
+    last = messages[-1:] if messages else []
+    if not last:
+        return []
+    text = last[0].text
+    while text and counter([last[0].model_copy(update={"content": text})]) > budget:
+        text = text[: int(len(text) * 0.7)]
+    return [last[0].model_copy(update={"content": text})]

@@ -1,0 +1,416 @@
+"""The teaching core in the graph: read the message against the dialogue state, choose a move, quote the
+one or two course paragraphs that serve it, and keep the topic for the follow-ups.
+
+Dialogue state (checkpointed with the conversation, in `state["dialogue"]`):
+  topic     {"lesson", "anchor", "heading", "concept"}: what "it" / "that" / "more simply" refer to
+  shown     ids of passages quoted lately (a move never repeats the same paragraph)
+  moves     the moves made so far, newest last
+  check     the check question waiting for an answer, if any
+  offered   code the tutor offered to run ("run it")
+  guided    a guided lesson in progress (see guided.py)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import numpy as np
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from tutor.agent import guided
+from tutor.agent.checks import bank_check, cloze_check, format_check, gave_up, grade_check, looks_like_answer, reveal
+from tutor.agent.context import Context
+from tutor.agent.state import TutorState
+from tutor.teaching.dialogue import Reading, content_words, read_message, subject_phrase
+from tutor.teaching.moves import (
+    course_vocabulary,
+    nearest_lessons,
+    next_section,
+    related_lessons,
+    scope_score,
+    select,
+    unknown_terms,
+)
+from tutor.teaching.passages import Passage, PassageIndex, get_passage_index
+
+log = logging.getLogger(__name__)
+
+# Course scope, calibrated on the tune split of evals/datasets/conversation.yaml (evals/conversation.py
+# --calibrate prints the scores): the best passage cosine alone overlaps between covered and uncovered
+# questions (0.20-0.68 vs 0.30-0.45), so words the course never uses decide the middle band.
+SCOPE_FLOOR = 0.30  # below: nothing in the course is close
+SCOPE_SURE = 0.50  # above: covered unless a distinctive term (CUDA, FSDP, text-to-speech) is unknown
+SCOPE_CEILING = 0.70
+NEAR_MIN = 0.3  # nearest lessons worth suggesting for an uncovered question
+FOLLOW_UP_BONUS = 0.12  # a bare follow-up stays in the current lesson
+SUBJECT_BONUS = 0.06  # a follow-up with words of its own ("and top-p?") may move, the current lesson is favoured
+HYBRID_WEIGHT = 0.2  # the top hybrid hit's section gets this much on top of its passages' cosine
+TOPIC_BONUS = 0.04  # a new question that fits the current lesson about as well as another stays
+MOVE_LABELS = {
+    "simpler": "Explain more simply",
+    "example": "Show me an example",
+    "why": "Why does it work?",
+    "misconception": "Common mistakes",
+    "check": "Check my understanding",
+    "next_section": "Next section",
+}
+LEADS = {
+    "explain": "From **{title}**:",
+    "simpler": "Put more simply:",
+    "example": "A worked example from **{title}**:",
+    "why": "Why it works this way:",
+    "misconception": "Common mistakes the course warns about:",
+    "next_section": "Next in **{title}**:",
+}
+MAX_SHOWN = 40
+
+
+def last_human(state: TutorState) -> str:
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            return message.text
+    return ""
+
+
+def passage_index(ctx: Context) -> PassageIndex:
+    return get_passage_index(cache_dir=ctx.settings.data_dir / "cache")
+
+
+def encode(text: str) -> np.ndarray:
+    from tutor.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder.load().encode([text[:1000]])[0]
+
+
+def section_bonus(query: str, ctx: Context) -> dict[str, float]:
+    """Agreement with the hybrid (BM25 + dense) search: exact terms like "QLoRA" or "RRF" count too."""
+    from tools.search import search_curriculum_hits
+    from tutor.retrieval.store import IndexError_
+
+    try:
+        hits = search_curriculum_hits(query, k=6, settings=ctx.settings)
+    except IndexError_:
+        return {}
+    lessons = [h for h in hits if h.kind == "lesson"]
+    return {h.citation: HYBRID_WEIGHT * (1 - i / max(len(lessons), 1)) for i, h in enumerate(lessons)}
+
+
+def quote(passages: list[Passage]) -> str:
+    """One citation line per section, then its paragraphs quoted."""
+    out, current = [], None
+    for p in passages:
+        if p.citation != current:
+            out.append(f"**{p.heading}** · [`{p.citation}`]({p.citation})")
+            current = p.citation
+        out.append("\n".join(f"> {line}" if line.strip() else ">" for line in p.text.splitlines()))
+    return "\n\n".join(out)
+
+
+def citations_of(passages: list[Passage]) -> list[dict[str, str]]:
+    seen, out = set(), []
+    for p in passages:
+        if p.citation not in seen:
+            seen.add(p.citation)
+            out.append({"source": p.lesson, "heading": f"{p.lesson_title} > {p.heading}", "anchor": p.anchor})
+    return out
+
+
+def offers(made: str, topic: bool = True) -> list[str]:
+    if not topic:
+        return []
+    return [label for move, label in MOVE_LABELS.items() if move != made]
+
+
+def reply(text: str, dialogue: dict, *, citations=None, moves=None, move: str = "", **extra: Any) -> dict:
+    """The node's update: one AI message (with citations and quick replies) and the new dialogue state."""
+    moves = moves if moves is not None else []
+    body = text
+    if moves:
+        body += "\n\n*Next:* " + " · ".join(f"**{m}**" for m in moves)
+    kwargs = {"citations": citations or [], "moves": moves, "move": move, **extra}
+    return {"messages": [AIMessage(body, additional_kwargs=kwargs)], "dialogue": dialogue}
+
+
+def remember(dialogue: dict, move: str, passages: list[Passage]) -> dict:
+    shown = [*dialogue.get("shown", []), *(p.id for p in passages)][-MAX_SHOWN:]
+    return {**dialogue, "shown": shown, "moves": [*dialogue.get("moves", []), move][-20:]}
+
+
+def topic_of(p: Passage, concept: str) -> dict[str, str]:
+    return {"lesson": p.lesson, "anchor": p.anchor, "heading": p.heading, "concept": concept[:200]}
+
+
+def teach(state: TutorState, runtime: Runtime[Context]) -> dict:
+    """One teaching turn for the embedded model (and the same core behind a capable model's tools)."""
+    ctx = runtime.context
+    text = last_human(state)
+    dialogue = dict(state.get("dialogue") or {})
+    profile = (state.get("learner") or {}).get("profile", {}) or {}
+    learner_id = state.get("learner_id") or "local"
+    if (state.get("command") or "").startswith("/learn"):
+        return start_guided(ctx, dialogue, state["command"], learner_id)
+    if dialogue.get("guided") and guided.CONTROL.match(text):
+        return guided_control(ctx, dialogue, text, learner_id)
+    if dialogue.get("check"):
+        answered = answer_check(state, ctx, dialogue, text)
+        if answered is not None:
+            return answered
+        dialogue["check"] = None  # the learner moved on without answering
+    if state.get("route") == "check":
+        subject = (state.get("command") or "").removeprefix("/check").strip()
+        if subject or not dialogue.get("topic"):
+            dialogue = locate_topic(ctx, dialogue, subject or text, profile.get("track"))
+        return ask_check(ctx, dialogue)
+    reading = read_message(text, has_topic=bool(dialogue.get("topic")))
+    update = respond(ctx, dialogue, text, reading, profile.get("track"))
+    if state.get("interactive") and not profile.get("track") and not dialogue.get("intake_offered"):
+        return offer_intake(update)
+    return update
+
+
+def offer_intake(update: dict) -> dict:
+    """A first-time visitor's question is answered; the intake is offered, never forced."""
+    message = update["messages"][-1]
+    kwargs = {**message.additional_kwargs, "moves": [*message.additional_kwargs.get("moves", []), "Set up my plan"]}
+    text = (
+        f"{message.text}\n\n*New here? **Set up my plan** (six quick questions) gives you a track and a 3-week plan.*"
+    )
+    dialogue = {**update["dialogue"], "intake_offered": True}
+    return {"messages": [AIMessage(text, additional_kwargs=kwargs)], "dialogue": dialogue}
+
+
+def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: str | None) -> dict:
+    index = passage_index(ctx)
+    topic = dialogue.get("topic")
+    if reading.move == "related" and topic:
+        return related(index, dialogue)
+    if reading.move == "next_section" and topic:
+        return continue_lesson(index, dialogue)
+    if reading.move == "check" and topic:
+        return ask_check(ctx, dialogue)
+    if reading.follow_up and topic and not unfamiliar(index, text, reading):
+        return follow_up(ctx, index, dialogue, text, reading, track)
+    own = encode(text)
+    coverage = scope_score(index, own)
+    if reading.off_topic or not covered(index, text, coverage):
+        return not_covered(index, dialogue, text, own, coverage, off_topic=reading.off_topic)
+    bonus = section_bonus(text, ctx)
+    if topic:
+        for p in index.by_lesson.get(topic["lesson"], []):
+            bonus[p.citation] = bonus.get(p.citation, 0.0) + TOPIC_BONUS
+    chosen = select(index, own, reading.move, track=track, shown=set(dialogue.get("shown", [])),
+                    section_bonus=bonus, intuition_first=reading.move == "explain")  # fmt: skip
+    if not chosen.passages:
+        return not_covered(index, dialogue, text, own, coverage, off_topic=False)
+    lead = chosen.passages[-1] if reading.move == "explain" else chosen.lead
+    dialogue = {**remember(dialogue, reading.move, chosen.passages), "topic": topic_of(lead, text)}
+    return teach_reply(index, dialogue, reading.move, chosen.passages)
+
+
+def locate_topic(ctx: Context, dialogue: dict, subject: str, track: str | None) -> dict:
+    """Set the topic from a subject ("quiz me on quantization") without quoting anything."""
+    index = passage_index(ctx)
+    chosen = select(index, encode(subject), "explain", track=track, section_bonus=section_bonus(subject, ctx))
+    if not chosen.lead or scope_score(index, encode(subject)) < SCOPE_FLOOR:
+        return dialogue
+    return {**dialogue, "topic": topic_of(chosen.lead, subject)}
+
+
+def covered(index: PassageIndex, text: str, coverage: float) -> bool:
+    """Does the course answer this? The best passage's cosine, and the words the course never uses."""
+    if coverage < SCOPE_FLOOR:
+        return False
+    missing, distinctive = unknown_terms(text, _vocabulary(index), content_words(text))
+    if distinctive and coverage < SCOPE_CEILING:
+        return False
+    return not (coverage < SCOPE_SURE and len(missing) >= 2)
+
+
+def unfamiliar(index: PassageIndex, text: str, reading: Reading) -> bool:
+    """A short message whose own words the course never uses ("do you like pizza?") is not a follow-up."""
+    words = content_words(text)
+    missing, _ = unknown_terms(text, _vocabulary(index), words)
+    return bool(words) and len(missing) == len(words) and reading.move == "explain"
+
+
+_VOCAB: dict[int, frozenset[str]] = {}
+
+
+def _vocabulary(index: PassageIndex) -> frozenset[str]:
+    if id(index) not in _VOCAB:
+        _VOCAB[id(index)] = course_vocabulary(index)
+    return _VOCAB[id(index)]
+
+
+def follow_up(ctx: Context, index: PassageIndex, dialogue: dict, text: str, reading: Reading, track) -> dict:
+    """Resolve "that", "more simply", "and top-p?" against the current topic."""
+    topic = dialogue["topic"]
+    query = f"{text} {topic['concept']}" if reading.subject else f"{topic['concept']} {topic['heading']}"
+    vector = encode(query)
+    shown = set(dialogue.get("shown", []))
+    lesson = topic["lesson"] if not reading.subject else None
+    stay = SUBJECT_BONUS if reading.subject else FOLLOW_UP_BONUS
+    bonus = {p.citation: stay for p in index.by_lesson.get(topic["lesson"], [])}
+    if reading.subject:
+        for citation, b in section_bonus(f"{text} {topic['heading']}", ctx).items():
+            bonus[citation] = bonus.get(citation, 0.0) + b
+    chosen = select(index, vector, reading.move, lesson=lesson, track=track, shown=shown, section_bonus=bonus)
+    if not chosen.passages and lesson:
+        chosen = select(index, vector, "explain", lesson=lesson, track=track, shown=shown, section_bonus=bonus)
+    if not chosen.passages:
+        return reply("I have nothing more on this in the course. Ask about another topic, or open the lesson.",
+                     dialogue, moves=["Check my understanding"])  # fmt: skip
+    lead = chosen.lead
+    concept = topic["concept"] if not reading.subject else f"{text} ({topic['concept']})"
+    new_topic = (
+        topic
+        if reading.move in ("simpler", "misconception") and lead.lesson == topic["lesson"]
+        else topic_of(lead, concept)
+    )
+    dialogue = {**remember(dialogue, reading.move, chosen.passages), "topic": new_topic}
+    return teach_reply(index, dialogue, reading.move, chosen.passages)
+
+
+def teach_reply(index: PassageIndex, dialogue: dict, move: str, passages: list[Passage]) -> dict:
+    lead = LEADS.get(move, LEADS["explain"]).format(title=passages[0].lesson_title)
+    text = f"{lead}\n\n{quote(passages)}"
+    extra: dict[str, Any] = {}
+    code = next((p.code for p in passages if p.code and p.role in ("code", "example")), None)
+    if code and move in ("example", "explain"):
+        dialogue = {**dialogue, "offered": {"code": code, "citation": passages[0].citation}}
+        text += "\n\nSay **run it** to run this code in your own Python kernel."
+        extra["offered_code"] = True
+    return reply(text, dialogue, citations=citations_of(passages), moves=offers(move), move=move, **extra)
+
+
+def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage: float, off_topic: bool) -> dict:
+    """Out of scope: say so, suggest the nearest lessons, cite nothing."""
+    _missing, distinctive = unknown_terms(text, _vocabulary(index), content_words(text))
+    if off_topic or (coverage < NEAR_MIN - 0.05 and not distinctive):
+        line = ("That's outside what I can help with here: I'm your tutor for LLMs and transformers. "
+                "Ask me about attention, RAG, prompting, fine-tuning or deployment.")  # fmt: skip
+        return reply(line, {**dialogue, "moves": [*dialogue.get("moves", []), "off_topic"]}, move="off_topic")
+    near = nearest_lessons(index, vector, floor=NEAR_MIN)
+    line = f"The course does not cover *{subject_phrase(text)}*."
+    if near:
+        names = ", ".join(f"**{index.lesson_title(s)}** (`{s}`)" for s in near)
+        line += f" The closest lessons are {names}: `/lesson NAME` opens one."
+    return reply(line, {**dialogue, "moves": [*dialogue.get("moves", []), "out_of_scope"]}, move="out_of_scope",
+                 suggested=near)  # fmt: skip
+
+
+def related(index: PassageIndex, dialogue: dict) -> dict:
+    lesson = dialogue["topic"]["lesson"]
+    rows = [f"- **{index.lesson_title(s)}** · `{s}`" for s in related_lessons(index, lesson)]
+    text = f"After **{index.lesson_title(lesson)}**, these build on it or sit close to it:\n\n" + "\n".join(rows)
+    text += "\n\n`/learn NAME` walks you through one section by section."
+    citations = [{"source": s, "heading": index.lesson_title(s), "anchor": ""} for s in related_lessons(index, lesson)]
+    dialogue = {**dialogue, "moves": [*dialogue.get("moves", []), "related"]}
+    return reply(text, dialogue, citations=citations, moves=["Check my understanding"], move="related")
+
+
+def continue_lesson(index: PassageIndex, dialogue: dict) -> dict:
+    topic = dialogue["topic"]
+    passages = next_section(index, topic["lesson"], topic["anchor"])
+    if not passages:
+        text = f"That was the last section of **{index.lesson_title(topic['lesson'])}**."
+        return reply(text, dialogue, moves=["Check my understanding"], move="next_section")
+    lead = passages[0]
+    dialogue = {**remember(dialogue, "next_section", passages), "topic": topic_of(lead, lead.heading)}
+    return teach_reply(index, dialogue, "next_section", passages)
+
+
+def ask_check(ctx: Context, dialogue: dict) -> dict:
+    """One question on the current topic: a bank item (graded, moves mastery) or a key-term blank."""
+    topic = dialogue.get("topic")
+    if not topic:
+        return reply("Ask me about a topic first, then I can check your understanding of it.", dialogue, move="check")
+    asked = dialogue.get("asked", [])
+    check = bank_check(topic["lesson"], topic["anchor"], asked) or cloze_check(
+        passage_index(ctx), topic["lesson"], topic["anchor"], asked
+    )
+    if check is None:
+        return reply("I have no check question for this section yet.", dialogue, move="check")
+    dialogue = {**dialogue, "check": check, "asked": [*asked, check["item"]][-50:],
+                "moves": [*dialogue.get("moves", []), "check"]}  # fmt: skip
+    citation = {"source": topic["lesson"], "heading": topic["heading"], "anchor": topic["anchor"]}
+    return reply(format_check(check), dialogue, citations=[citation], move="check", options=check.get("options", []))
+
+
+def answer_check(state: TutorState, ctx: Context, dialogue: dict, text: str) -> dict | None:
+    """Grade the reply to the pending check (None when the message is something else)."""
+    from tutor.learner.progress import LearnerModel
+
+    check = dialogue["check"]
+    learner_id = state.get("learner_id") or "local"
+    if gave_up(text):
+        if check.get("guided"):
+            text_, dialogue = guided.advance(
+                ctx, dialogue, passage_index(ctx), learner_id, False, reveal(check) + "\n\n"
+            )
+            return reply(text_, dialogue, move="guided")
+        return reply(reveal(check), {**dialogue, "check": None}, moves=offers("check"), move="reveal")
+    if not looks_like_answer(check, text):
+        return None
+    result = grade_check(check, text)
+    if result.get("invalid"):
+        return reply(result["feedback"], dialogue, move="check", options=check.get("options", []))
+    if result["skill"]:
+        LearnerModel(ctx.learners).record_answer(learner_id, check["item"], result["skill"], result.get("type", "mcq"),
+                                                 result["correct"], result["score"], False, text, "check")  # fmt: skip
+    if check.get("guided"):
+        return guided_answer(ctx, {**dialogue, "check": None}, result, learner_id)
+    mark = "✅" if result["correct"] else "❌"
+    follow = offers("check") if result["correct"] else ["Explain more simply", "Show me an example"]
+    return reply(f"{mark} {result['feedback']}", {**dialogue, "check": None}, moves=follow, move="graded",
+                 correct=result["correct"])  # fmt: skip
+
+
+GUIDED_MOVES = ["next", "Explain more simply", "Show me an example", "stop"]
+
+
+def start_guided(ctx: Context, dialogue: dict, command: str, learner_id: str) -> dict:
+    index = passage_index(ctx)
+    lesson = guided.find_guided_lesson(index, command.removeprefix("/learn"), encode)
+    if lesson is None:
+        return reply("Which lesson? Try `/learn attention` or `/learn 04_positional_encoding` (`/lesson` lists them).",
+                     dialogue, move="learn")  # fmt: skip
+    text, dialogue = guided.start(index, dialogue, lesson, guided.done_sections(ctx, learner_id, lesson))
+    return reply(text, dialogue, citations=guided_citation(dialogue), move="learn", options=check_options(dialogue))
+
+
+def guided_control(ctx: Context, dialogue: dict, text: str, learner_id: str) -> dict:
+    index = passage_index(ctx)
+    if re.match(r"^\s*(stop|end|quit|pause)", text, re.I):
+        title = index.lesson_title(dialogue["guided"]["lesson"])
+        note = f"Paused **{title}**. `/learn {dialogue['guided']['lesson']}` continues where you stopped."
+        return reply(note, {**dialogue, "guided": None, "check": None}, move="learn")
+    note = reveal(dialogue["check"]) + "\n\n" if dialogue.get("check") else ""
+    body, dialogue = guided.advance(ctx, dialogue, index, learner_id, done=not dialogue.get("check"), note=note)
+    return reply(body, dialogue, citations=guided_citation(dialogue), move="learn", options=check_options(dialogue))
+
+
+def guided_answer(ctx: Context, dialogue: dict, result: dict, learner_id: str) -> dict:
+    index = passage_index(ctx)
+    if result["correct"]:
+        body, dialogue = guided.advance(ctx, dialogue, index, learner_id, True, f"✅ {result['feedback']}\n\n")
+    elif dialogue["guided"]["tries"] >= 1:
+        body, dialogue = guided.advance(ctx, dialogue, index, learner_id, False, f"❌ {result['feedback']}\n\n")
+    else:
+        body, dialogue = guided.reteach(dialogue, index, result["feedback"])
+    return reply(body, dialogue, citations=guided_citation(dialogue), move="learn", options=check_options(dialogue),
+                 correct=result["correct"])  # fmt: skip
+
+
+def guided_citation(dialogue: dict) -> list[dict]:
+    topic = dialogue.get("topic") or {}
+    if not dialogue.get("guided") or not topic:
+        return []
+    return [{"source": topic["lesson"], "heading": topic["heading"], "anchor": topic["anchor"]}]
+
+
+def check_options(dialogue: dict) -> list[str]:
+    return list((dialogue.get("check") or {}).get("options", []))

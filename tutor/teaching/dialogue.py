@@ -1,0 +1,334 @@
+"""What a learner's message asks for, read against the conversation so far.
+
+A message names a teaching move ("more simply", "an example", "why?", "common mistakes", "check me") and
+maybe a topic. Follow-ups ("that", "it", "and top-p?", "I don't get it") keep the current topic; a message
+with its own subject is a new question. Plain patterns, no model: the same message always means the same
+thing, and every rule is tested.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Move = str  # explain | simpler | example | why | misconception | check | next_section | related
+
+MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
+    (move, re.compile(pattern, re.IGNORECASE))
+    for move, pattern in (
+        (
+            "check",
+            r"\b(check (my|me|if i|whether i)|test (my|me)\b(?! on week)|quiz me (on|about) (this|that|it)\b|"
+            r"ask me (a|one|some|another) (question|quick question)|see (if|whether) i (got|get|understood)|"
+            r"(am i|did i get it) right|make sure i (got|get|understood))",
+        ),
+        (
+            "misconception",
+            r"\b(misconceptions?|mistakes?|pitfalls?|gotchas?|common errors?|go(es)? wrong|avoid (it|that|this|them)|"
+            r"traps?|misunderst|people get wrong|wrong about|confuse[sd]?\b|mix (up|them up))",
+        ),
+        (
+            "example",
+            r"\b((an?|some|another|one|concrete|worked|numeric(al)?|simple|quick|real|small|toy|tiny|code|before and after) examples?|"
+            r"examples? (please|pls|with|of (it|that|this|how))|(give|show|walk|work|run) (me )?(through )?(an?|some|the)? ?examples?|"
+            r"^\s*examples?\W*$|e\.g\.|for instance|with (some |actual |real )?numbers|numerically|concrete(ly)?|"
+            r"show me (the |some )?code|code (for|of) (it|that|this)|in code|illustrat|demo\b|worked|"
+            r"walk me through (it|that|an)|sample|small case|by hand|calculation|compute (it|the)|work (an?|it|one) )",
+        ),
+        (
+            "simpler",
+            r"(\bsimpl(er|y|ify|e (terms|words|version))|\beli5\b|like i'?m (five|5|a child|new)|\bplain (english|words|terms|language)|"
+            r"\blayman|dumb (it|that) down|\bi (still )?(don'?t|do not|didn'?t|dont) (get|understand|follow|see)|"
+            r"\bconfus(ed|ing)|lost me|too (complicated|technical|hard|dense|abstract|mathy)|\beasier\b|"
+            r"\bmakes? no sense|\bnot (getting|following)|^\s*(huh|what)\s*\?*\s*$|\bin other words|\brephrase)",
+        ),
+        (
+            "why",
+            r"(^\s*(but |and |so )?why\b|\bwhy (is|does|do|would|that|it|this|not)\b|\bgo deeper|\bmore (detail|depth)|"
+            r"\bin depth|\bdeeper\b|\bthe math|\bmath(s|ematically)?\b|\bunder the hood|\bhow (does|do) (that|it|this|they) work|"
+            r"\bmechanism|\bintuition behind|\bexplain why|\breason(ing)? (for|behind)|\bhow come|\bderiv|\bformula|\bproof\b)",
+        ),
+        (
+            "related",
+            r"\b(related|read (next|after)|(study|learn|read|look at) (next|after)|what else (should|could) i|"
+            r"similar topics?|where (do|should) i go from here|builds? on (this|that)|connected to (this|that))",
+        ),
+        (
+            "next_section",
+            r"(^\s*(ok(ay)?[, ]+)?(go on|continue|next|keep going|carry on|move on|and then\??|more please|tell me more|"
+            r"go ahead|what'?s next)\s*[.!?]*\s*$|\bnext (section|part|bit|step|topic in (this|the) lesson)\b|"
+            r"\bsection after\b|\bwhat'?s after (that|this)\b|\bkeep going\b|\bcarry on\b|\bwhat'?s next in (this|the) lesson)",
+        ),
+    )
+)
+
+CONTINUATION = re.compile(
+    r"^\s*(and|but|so|also|then|what about|how about|is (that|it|this)|are (they|those|these)|does (that|it|this)|"
+    r"do (they|those)|can (it|that|you)|could (it|that)|should i|how (is|do|does|would) (that|it|this|one)|"
+    r"which one|wait|hmm|ok so|okay so)\b",
+    re.IGNORECASE,
+)
+PRONOUN = re.compile(r"\b(it|that|this|they|them|those|these|its|their|one|ones)\b", re.IGNORECASE)
+STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "and",
+        "or",
+        "but",
+        "so",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "that",
+        "this",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "why",
+        "when",
+        "where",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "done",
+        "doing",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "please",
+        "thanks",
+        "thank",
+        "just",
+        "really",
+        "actually",
+        "also",
+        "then",
+        "than",
+        "more",
+        "most",
+        "less",
+        "very",
+        "much",
+        "many",
+        "some",
+        "any",
+        "about",
+        "again",
+        "still",
+        "even",
+        "like",
+        "same",
+        "different",
+        "difference",
+        "between",
+        "explain",
+        "tell",
+        "show",
+        "give",
+        "me",
+        "more",
+        "simply",
+        "simpler",
+        "example",
+        "examples",
+        "why",
+        "go",
+        "deeper",
+        "detail",
+        "mistakes",
+        "common",
+        "pitfalls",
+        "check",
+        "understanding",
+        "understand",
+        "get",
+        "got",
+        "know",
+        "think",
+        "mean",
+        "means",
+        "meant",
+        "work",
+        "works",
+        "working",
+        "use",
+        "used",
+        "using",
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "sure",
+        "right",
+        "well",
+        "bit",
+        "little",
+        "part",
+        "lot",
+        "way",
+        "thing",
+        "things",
+        "stuff",
+        "kind",
+        "sort",
+        "one",
+        "ones",
+        "case",
+        "cases",
+        "what's",
+        "that's",
+        "it's",
+        "i'm",
+        "i've",
+        "don't",
+        "doesn't",
+        "aren't",
+        "isn't",
+        "can't",
+        "won't",
+        "didn't",
+        "let's",
+        "sorry",
+        "haha",
+        "lol",
+        "ugh",
+        "btw",
+        "brb",
+        "hmm",
+        "yeah",
+        "yep",
+        "nope",
+        "random",
+        "side",
+        "question",
+        "also",
+        "different",
+        "unrelated",
+        "quick",
+        "pls",
+        "plz",
+        "gonna",
+        "wanna",
+        "kinda",
+        "actually",
+    ]
+)
+BELIEF = re.compile(
+    r"(,\s*right|\bcorrect|\bisn'?t it|\bno|\btrue|\bnot)\s*\?\s*$|^\s*so\b.*\b(always|never|can'?t|just)\b", re.I
+)
+OFF_TOPIC = re.compile(
+    r"\b(weather|capital of|joke|football|soccer|basketball|movie|film|song|music|lottery|"
+    r"horoscope|president|prime minister|girlfriend|boyfriend|dating|birthday|vacation|holiday|restaurant|"
+    r"sports?|celebrity|stock price|bitcoin price|what time is it|how old are you|your name|are you (a )?human|"
+    r"meaning of life|favou?rite (color|colour|food|movie))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the tutor reads one message."""
+
+    move: Move
+    follow_up: bool  # resolved against the current topic
+    subject: str  # the message's own subject words ("" for a bare follow-up)
+    off_topic: bool = False
+
+
+def content_words(text: str) -> list[str]:
+    words = re.findall(r"[a-z][a-z0-9_+\-']*|\d+(?:\.\d+)?", text.lower())
+    return [w.strip("'-") for w in words if w.strip("'-") not in STOP and len(w) > 1]
+
+
+def detect_move(text: str) -> Move | None:
+    for move, pattern in MOVE_PATTERNS:
+        if pattern.search(text):
+            return move
+    return None
+
+
+def read_message(text: str, has_topic: bool) -> Reading:
+    """The move and whether the message is a follow-up on the current topic."""
+    move = detect_move(text)
+    words = content_words(text)
+    subject = " ".join(words)
+    off = bool(OFF_TOPIC.search(text))
+    if not has_topic:
+        return Reading(
+            move if move in ("why", "example", "misconception") and words else "explain", False, subject, off
+        )
+    if off:
+        return Reading("explain", False, subject, True)
+    if move in ("next_section", "related", "check"):
+        return Reading(move, True, subject, off)
+    if move is None and BELIEF.search(text):
+        move = "misconception"  # "so the weights are learned, right?": the learner checks a belief
+    short = len(text.split()) <= 9
+    bare = len(words) <= 1 or (move is not None and len(words) <= 2)
+    anaphoric = bool(PRONOUN.search(text)) and len(words) <= 3
+    continuing = bool(CONTINUATION.match(text)) and short
+    if move and (bare or anaphoric):
+        return Reading(move, True, subject if not bare else "", off)
+    if move and not off:  # "derive it, why does Z(x) cancel?": a move on the topic, with words of its own
+        return Reading(move, True, subject, off)
+    if bare or anaphoric or continuing:
+        return Reading(move or "explain", True, subject, off)
+    return Reading(move if move in ("why", "example", "misconception", "simpler") else "explain", False, subject, off)
+
+
+def subject_phrase(text: str) -> str:
+    """The thing asked about, for "The course does not cover X": the message minus its question frame."""
+    phrase = text.strip().rstrip("?!. ")
+    phrase = re.sub(r"^(also|so|and|but|side question|random q|different q|unrelated)[,:]?\s+", "", phrase, flags=re.I)
+    phrase = re.sub(r"^how (do|can|should|would|could) (i|we)\s+", "how to ", phrase, flags=re.IGNORECASE)
+    phrase = re.sub(r"\b(my|our)\b", "your", phrase, flags=re.IGNORECASE)
+    if phrase.lower().startswith("how to "):
+        return phrase[:80]
+    phrase = re.sub(
+        r"^(hey|hi|so|ok(ay)?|please|quick question)[,!]?\s+|^(can|could|would) you\s+(please\s+)?|"
+        r"^(tell me|explain|teach me|show me|describe)\s+(about\s+)?|^(what|how|why|when|where|who)('?s| is| are| do| does| did| can| should| would)?\s+|"
+        r"^(i want to know|i'?d like to know|do you know)\s+(about\s+)?",
+        "",
+        phrase,
+        flags=re.IGNORECASE,
+    )
+    phrase = re.sub(r"^(a|an|the|i|we|you)\s+", "", phrase, flags=re.IGNORECASE)
+    return phrase[:80] or text.strip()[:80]

@@ -1,0 +1,194 @@
+"""Teaching moves over the course's own passages: which one or two paragraphs serve this move, for this
+topic, for this learner's track, that the learner has not just been shown.
+
+Pure selection (vectors in, passages out); the graph node turns the result into a reply and state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tutor.teaching.passages import Passage, PassageIndex
+
+MAX_QUOTE_CHARS = 900  # a focused answer: one or two paragraphs, the citation opens the full section
+SHORT_PASSAGE = 320  # below this the next paragraph of the same section is added
+TEACHABLE = ("intro", "intuition", "mechanism", "example", "code")
+MATH = re.compile(r"[=√∑^]|sqrt|softmax\(|\bO\(|formula|log ")
+MOVE_ROLES: dict[str, tuple[str, ...]] = {
+    "explain": TEACHABLE,
+    "simpler": ("intuition", "intro", "mechanism"),
+    "example": ("example", "code", "mechanism"),
+    "why": ("mechanism", "intuition", "intro"),
+    "misconception": ("misconception",),
+}
+
+
+@dataclass
+class Selection:
+    """Passages chosen for a move, best first, and the score of the best one."""
+
+    passages: list[Passage] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def lead(self) -> Passage | None:
+        return self.passages[0] if self.passages else None
+
+
+def track_bonus(p: Passage, track: str | None, move: str) -> float:
+    """Fit the passage to the learner: code for engineers, math for researchers, no code for managers."""
+    if track == "product_manager":
+        return -0.12 if p.has_code else (0.04 if p.role in ("intuition", "intro") else 0.0)
+    if track == "software_engineer":
+        return 0.05 if p.has_code and move in ("example", "explain") else 0.0
+    if track == "ml_researcher":
+        return 0.04 if MATH.search(p.text) and move in ("why", "explain") else 0.0
+    return 0.0
+
+
+def rank(
+    index: PassageIndex,
+    vector: np.ndarray,
+    move: str,
+    *,
+    lesson: str | None = None,
+    track: str | None = None,
+    shown: set[int] | None = None,
+    section_bonus: dict[str, float] | None = None,
+) -> list[tuple[float, Passage]]:
+    """Candidates for a move, scored: cosine to the query, plus retrieval agreement, role and track fit."""
+    roles = MOVE_ROLES.get(move, TEACHABLE)
+    pool = index.by_lesson.get(lesson, []) if lesson else index.passages
+    sims = index.similarities(vector)
+    shown = shown or set()
+    scored = []
+    for p in pool:
+        if p.role not in roles or len(p.text) < 40:
+            continue
+        score = float(sims[p.id])
+        score += (section_bonus or {}).get(p.citation, 0.0)
+        score += track_bonus(p, track, move)
+        if move == "why" and p.heading.lower().startswith("why"):
+            score += 0.06
+        if move == "example" and p.role == "example":
+            score += 0.08
+        if move == "simpler" and p.role in ("intuition", "intro"):
+            score += 0.06
+        if p.id in shown:
+            score -= 0.5  # never the same paragraph twice in a row, unless nothing else is left
+        scored.append((score, p))
+    return sorted(scored, key=lambda sp: sp[0], reverse=True)
+
+
+def extend(index: PassageIndex, lead: Passage, limit: int = MAX_QUOTE_CHARS) -> list[Passage]:
+    """The lead passage plus the following ones of its section while they fit (a short paragraph rarely
+    stands alone; an example's set-up needs its computation)."""
+    chosen = [lead]
+    siblings = [p for p in index.by_lesson[lead.lesson] if p.anchor == lead.anchor and p.order > lead.order]
+    total = len(lead.text)
+    for p in siblings:
+        if total >= SHORT_PASSAGE and lead.role != "example":
+            break
+        if total + len(p.text) > limit and total >= SHORT_PASSAGE:
+            break
+        chosen.append(p)
+        total += len(p.text)
+    return chosen
+
+
+def select(
+    index: PassageIndex,
+    vector: np.ndarray,
+    move: str,
+    *,
+    lesson: str | None = None,
+    track: str | None = None,
+    shown: set[int] | None = None,
+    section_bonus: dict[str, float] | None = None,
+    intuition_first: bool = False,
+) -> Selection:
+    """The passages a move quotes. Misconceptions: the two closest items. Others: one paragraph (plus
+    its continuation when short); a new topic may lead with the lesson's intuition paragraph."""
+    ranked = rank(index, vector, move, lesson=lesson, track=track, shown=shown, section_bonus=section_bonus)
+    if not ranked:
+        return Selection()
+    best_score, best = ranked[0]
+    if move == "misconception":
+        same = [p for _s, p in ranked if p.lesson == best.lesson]
+        return Selection(same[:2], best_score)
+    if intuition_first and best.role not in ("intuition", "intro"):
+        gentle = next(
+            (
+                p
+                for s, p in ranked
+                if p.lesson == best.lesson and p.role in ("intuition", "intro") and s >= best_score - 0.06
+            ),
+            None,
+        )
+        if gentle is not None and len(gentle.text) + len(best.text) <= MAX_QUOTE_CHARS + 200:
+            return Selection([gentle, best], best_score)
+    return Selection(extend(index, best), best_score)
+
+
+def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]:
+    """The first passages of the section after `anchor` (skipping misconceptions and self-checks)."""
+    passages = [p for p in index.by_lesson.get(lesson, []) if p.role in TEACHABLE]
+    anchors = list(dict.fromkeys(p.anchor for p in passages))
+    later = anchors[anchors.index(anchor) + 1 :] if anchor in anchors else anchors
+    for a in later:
+        first = next(p for p in passages if p.anchor == a)
+        return extend(index, first)
+    return []
+
+
+def related_lessons(index: PassageIndex, lesson: str, n: int = 2) -> list[str]:
+    """What to read after a lesson: the next one in course order, then the closest in content within the
+    same module (the course's own structure before similarity across the whole course)."""
+    order = index.order
+    out = []
+    if lesson in order and order.index(lesson) + 1 < len(order):
+        out.append(order[order.index(lesson) + 1])
+    here = index.lesson_vectors.get(lesson)
+    module = lesson.split("/")[0]
+    if here is not None:
+        sims = sorted(((float(v @ here), s) for s, v in index.lesson_vectors.items() if s != lesson), reverse=True)
+        out += [s for _sim, s in sims if s not in out and s.startswith(module + "/")]
+    return out[:n]
+
+
+def nearest_lessons(index: PassageIndex, vector: np.ndarray, n: int = 2, floor: float = 0.2) -> list[str]:
+    """Lessons with the passages closest to a question (for "not covered, but see ...")."""
+    sims = index.similarities(vector)
+    best: dict[str, float] = {}
+    for p in index.passages:
+        best[p.lesson] = max(best.get(p.lesson, -1.0), float(sims[p.id]))
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    return [s for s, v in ranked[:n] if v >= floor]
+
+
+def scope_score(index: PassageIndex, vector: np.ndarray) -> float:
+    """How well the course covers a question: the best cosine over its teachable passages."""
+    sims = index.similarities(vector)
+    ids = [p.id for p in index.passages if p.role != "selfcheck"]
+    return float(sims[ids].max()) if ids else 0.0
+
+
+def course_vocabulary(index: PassageIndex) -> frozenset[str]:
+    """Every word the course uses (lowercased), for spotting subjects it never mentions."""
+    words: set[str] = set()
+    for p in index.passages:
+        words |= set(re.findall(r"[a-z][a-z0-9+\-']*", f"{p.heading} {p.text}".lower()))
+        words |= {w.strip("'") for w in re.findall(r"[a-z][a-z0-9]*", f"{p.heading} {p.text}".lower())}
+    return frozenset(words)
+
+
+def unknown_terms(text: str, vocabulary: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
+    """(content words the course never uses, of which the distinctive ones: acronyms written in capitals,
+    hyphenated compounds)."""
+    missing = [w for w in words if w.removesuffix("'s") not in vocabulary and not re.fullmatch(r"[\d.]+", w)]
+    capitals = {m.lower() for m in re.findall(r"\b[A-Z][A-Z0-9]{1,6}\b", text)}
+    distinctive = [w for w in missing if w.removesuffix("'s") in capitals or "-" in w]
+    return missing, distinctive
