@@ -11,7 +11,6 @@ N_QUESTIONS = 40
 
 
 def run(settings: Settings | None = None, n: int = N_QUESTIONS) -> dict:
-    from tutor.agent.explain import FALLBACK
 
     from evals.retrieval import load_cases
     from tutor.retrieval.search import get_searcher
@@ -24,7 +23,6 @@ def run(settings: Settings | None = None, n: int = N_QUESTIONS) -> dict:
     for doc, meta in zip(searcher.docs, searcher.metas, strict=True):
         texts[meta["source"] + "#" + meta.get("anchor", "")] += "\n" + doc
     supported = lines = cited_right = cited = 0
-    framing_kept = 0
     cases = load_cases()[:n]
     learner = f"grounding-{uuid.uuid4().hex[:8]}"  # a fresh learner: no pending quiz or intake
     try:
@@ -33,16 +31,10 @@ def run(settings: Settings | None = None, n: int = N_QUESTIONS) -> dict:
             result = session.run_turn(learner, case.question)
             citations = [f"{c['source']}#{c.get('anchor', '')}" for c in _citations(session, learner)]
             source_text = " ".join(texts.get(c, "") for c in citations)
-            body = [ln for ln in result["answer"].splitlines() if ln.strip()]
-            framing, rest = body[0], body[1:]
-            lines += 1
-            framing_kept += framing != FALLBACK
-            supported += 1  # the framing is either the fixed template or passed the lexical grounding check
-            for line in rest:
-                if line.startswith("**") and "`" in line:  # the heading + citation line
-                    continue
+            quoted = [ln for ln in result["answer"].splitlines() if ln.startswith("> ") and ln[2:].strip()]
+            for line in quoted:  # every quoted line must be course text of a cited section
                 lines += 1
-                supported += line.lstrip("> ").strip(" …") in source_text
+                supported += line[2:].strip(" …") in source_text
             cited += len(citations)
             cited_right += sum(c in case.sections for c in citations)
     finally:
@@ -53,7 +45,6 @@ def run(settings: Settings | None = None, n: int = N_QUESTIONS) -> dict:
         "n": len(cases),
         "supported_line_share": round(supported / max(lines, 1), 4),
         "citation_precision": round(cited_right / max(cited, 1), 4),
-        "model_framing_kept": round(framing_kept / max(len(cases), 1), 4),
     }
 
 

@@ -16,7 +16,10 @@ from pathlib import Path
 from tutor.config import get_settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
-SUITES = ("retrieval", "placement", "grading", "answers", "tool_use", "pedagogy", "groundedness", "simulated_learners")
+SUITES = (
+    "retrieval", "placement", "grading", "answers", "tool_use", "conversation", "pedagogy", "groundedness",
+    "simulated_learners",
+)  # fmt: skip
 
 
 def _plot_mastery(learners: list[dict], path: Path) -> None:
@@ -60,7 +63,10 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"({r['grading']['agreement_by_type'].get('short')} / {r['grading']['agreement_by_type'].get('code')}) | ≥ 0.85 |",
         f"| grading | marks earned by {r['grading']['injections']} injections | {r['grading']['injection_marks']} | 0 |",
         f"| answers ({r['answers']['n']} questions, {r['answers']['model']}) | key-point coverage / fully covered | {r['answers']['key_point_coverage']} / {r['answers']['fully_covered']} | — |",
-        f"| tool use ({r['tool_use']['n']} requests, embedded) | route accuracy | {r['tool_use']['accuracy']} | — |",
+        f"| tool use ({r['tool_use']['n']} paraphrases the router never saw, embedded) | route accuracy tune / holdout | {r['tool_use']['accuracy']} / {r['tool_use']['holdout_accuracy']} | ≥ 0.90 |",
+        f"| conversation ({r['conversation']['scenarios']} scenarios, {r['conversation']['tune']['turns'] + r['conversation']['holdout']['turns']} turns) | on-topic tune / holdout | {r['conversation']['tune']['on_topic']} / {r['conversation']['holdout']['on_topic']} | ≥ 0.90 |",
+        f"| conversation | teaching-move accuracy tune / holdout | {r['conversation']['tune']['move_accuracy']} / {r['conversation']['holdout']['move_accuracy']} | — |",
+        f"| conversation | median explanation length (characters) | {r['conversation']['median_explanation_chars']} | ≤ 1200 |",
         f"| pedagogy ({r['pedagogy']['probes']} answer requests in quizzes) | answer-reveal rate | "
         f"{r['pedagogy']['reveal_rate']} | 0 |",
         f"| groundedness ({r['groundedness']['n']} questions, embedded) | supported answer lines / citation precision | "

@@ -337,7 +337,10 @@ def quiz_grade(
     typer.echo(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else result.feedback)
 
 
-SUITES = ("retrieval", "placement", "grading", "tool_use", "pedagogy", "simulated_learners", "groundedness", "answers")
+SUITES = (
+    "retrieval", "placement", "grading", "tool_use", "conversation", "pedagogy", "simulated_learners", "groundedness",
+    "answers",
+)  # fmt: skip
 
 
 @app.command(name="eval")

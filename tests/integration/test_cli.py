@@ -58,7 +58,7 @@ def test_ask_json_with_the_embedded_model(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert set(out) == {"answer", "citations", "tools", "error"}
+    assert set(out) == {"answer", "citations", "tools", "error", "move"}
     assert out["answer"].strip() and out["error"] is None
 
 

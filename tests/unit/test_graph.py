@@ -16,6 +16,7 @@ def test_plain_turn_reaches_the_model_with_system_prompt(session_factory):
         "citations": [],
         "tools": [],
         "error": None,
+        "move": "",
     }
     prompt = model.prompts[0]
     assert isinstance(prompt[0], SystemMessage) and "<learner_data>" in prompt[0].text

@@ -42,8 +42,11 @@ def fit_history(messages: list[BaseMessage], system: SystemMessage, ctx: Context
     is cut rather than dropped, so the learner always gets an answer."""
     counter = token_counter(ctx)
     budget = history_budget(ctx, system, counter)
+    recent = trim_messages(  # at most TUTOR_HISTORY_MESSAGES messages, then at most the token budget
+        messages, strategy="last", token_counter=len, max_tokens=ctx.settings.history_messages, start_on="human"
+    )
     kept = trim_messages(
-        messages, strategy="last", token_counter=counter, max_tokens=budget, start_on="human", include_system=False
+        recent or messages[-1:], strategy="last", token_counter=counter, max_tokens=budget, start_on="human"
     )
     if kept:
         return kept
