@@ -160,6 +160,19 @@ class KernelService:
         km = SandboxKernelManager(transport="ipc")
         km.ip = str(runtime_dir / "k")
         km.connection_file = str(runtime_dir / "kernel.json")
+        env = self._configure(km, workdir, runtime_dir)
+        await km.start_kernel(env=env, cwd="/" if self.sandbox.enabled else str(workdir))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+        except Exception:
+            await self._kill(KernelHandle(km, kc, workdir, runtime_dir))
+            raise
+        return KernelHandle(km, kc, workdir, runtime_dir)
+
+    def _configure(self, km: Any, workdir: Path, runtime_dir: Path) -> dict[str, str]:
+        """Set the kernel's launch command (also before a restart: the working dir may have moved)."""
         kernel = [sandbox_python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         kernel.append("--HistoryManager.enabled=False")
         if self.sandbox.enabled:
@@ -169,16 +182,11 @@ class KernelService:
         else:
             env = kernel_env(workdir)
             argv = rlimit_prefix(self.limits, user_process_count() + self.limits.max_procs) + kernel
-        km.configure(argv, owner)
-        await km.start_kernel(env=env, cwd=str(workdir))
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
-        except Exception:
-            await self._kill(KernelHandle(km, kc, workdir, runtime_dir))
-            raise
-        return KernelHandle(km, kc, workdir, runtime_dir)
+            if getattr(km, "_launch_args", None):
+                km._launch_args["cwd"] = str(workdir)
+                km._launch_args["env"] = env
+        km.configure(argv, host_uid(self.sandbox))
+        return env
 
     async def _start_gateway_kernel(self) -> KernelHandle:
         """A kernel on a Jupyter Kernel Gateway (HTTP + WebSocket): isolation and limits are the
@@ -251,6 +259,7 @@ class KernelService:
         handle.session_id = session_id
         if not self.gateway_url:
             handle.workdir = workdirs.adopt(self.root, handle.workdir, session_id)
+            self._configure(handle.manager, handle.workdir, handle.runtime_dir)
         self.sessions[session_id] = handle
         self._loop.create_task(self._fill_pool())
         return handle
@@ -429,21 +438,26 @@ def _join(a: str | None, b: str) -> str:
 def _tree_violation(pid: int, limits: Limits) -> str | None:
     """Why the process tree under `pid` breaks a limit, "gone" when it has exited, else None.
 
-    Memory is the private resident memory (RSS less shared pages) summed over the tree, so forked
-    children sharing their parent's libraries are not counted twice."""
+    Processes and threads are counted as RLIMIT_NPROC counts them (the bwrap wrappers aside), so a
+    tree that saturates its cap is stopped instead of left half-forked. Memory is the private resident
+    memory (RSS less shared pages) summed over the tree, so forked children sharing their parent's
+    libraries are not counted twice."""
     import psutil
 
     try:
         children = psutil.Process(pid).children(recursive=True)
     except psutil.Error:
         return "gone"
-    if len(children) > limits.max_procs:
-        return f"It started more than {limits.max_procs} processes and was stopped."
-    total = 0
+    tasks, total = 0, 0
     for proc in children:
         with contextlib.suppress(psutil.Error):
+            if proc.name() == "bwrap":
+                continue
+            tasks += proc.num_threads()
             info = proc.memory_info()
             total += max(0, info.rss - info.shared)
+    if tasks >= limits.max_procs:
+        return f"It started more than {limits.max_procs} processes and was stopped."
     if total > limits.memory_mb * 1024 * 1024:
         return f"Its processes used more than {limits.memory_mb} MB of memory together and were stopped."
     return None

@@ -115,11 +115,10 @@ def sweep_runtime_dirs() -> int:
     for entry in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
         tag = entry.name[len(RUNTIME_PREFIX) :].rsplit("-", 1)[0]
         with contextlib.suppress(OSError):
-            if "." in tag:
-                stale = not _owner_alive(tag)
-            else:
-                stale = time.time() - entry.stat().st_mtime > LEGACY_RUNTIME_AGE_S
-            if stale:
+            legacy = "." not in tag
+            if (legacy and time.time() - entry.stat().st_mtime > LEGACY_RUNTIME_AGE_S) or (
+                not legacy and not _owner_alive(tag)
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
