@@ -50,6 +50,7 @@ class SandboxConfig:
     uid: int = 60999  # the host uid kernels run as when the server is root
     tmp_mb: int = 256  # size of the private /tmp
     shm_mb: int = 64  # size of the private /dev/shm
+    bwrap: str = "bwrap"  # the executable (a path in tests)
 
     @classmethod
     def from_settings(cls, settings: object | None = None) -> SandboxConfig:
@@ -221,7 +222,7 @@ def sandbox_argv(
     """The full command line: rlimits, the outer bwrap (mounts and namespaces), the drop to the sandbox
     uid, the inner bwrap (user namespace) and the process cap, then `command`."""
     root = os.geteuid() == 0
-    outer = [_which("bwrap"), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"]
+    outer = [_which(config.bwrap), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc"]
     outer += ["--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
     if not root:
         outer.append("--unshare-user")
@@ -254,7 +255,7 @@ def sandbox_argv(
         uid = str(config.uid)
         drop = [_which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         drop += ["--inh-caps=-all", "--bounding-set=-all", "--"]
-    inner = [_which("bwrap"), "--unshare-user", "--uid", str(INNER_UID), "--gid", str(INNER_UID)]
+    inner = [_which(config.bwrap), "--unshare-user", "--uid", str(INNER_UID), "--gid", str(INNER_UID)]
     inner += ["--disable-userns", "--die-with-parent", "--cap-drop", "ALL", "--dev-bind", "/", "/", "--chdir", HOME]
     inner += ["--"]
     nproc = [_which("prlimit"), f"--nproc={limits.max_procs}", "--"]
@@ -283,7 +284,7 @@ def sandbox_problem(config: SandboxConfig) -> str | None:
         return None
     if not sys.platform.startswith("linux"):
         return f"the bubblewrap sandbox needs Linux (this is {sys.platform})"
-    for tool in ("bwrap", "prlimit") + (("setpriv",) if os.geteuid() == 0 else ()):
+    for tool in (config.bwrap, "prlimit") + (("setpriv",) if os.geteuid() == 0 else ()):
         if not shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/bin:/bin"):
             return f"{tool} is not installed (Debian: apt-get install bubblewrap util-linux)"
     import tempfile

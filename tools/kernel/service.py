@@ -141,7 +141,7 @@ class KernelService:
         if self.gateway_url:
             return "Kernel Gateway (isolation is the gateway's)"
         if self.refusal:
-            return f"none: learner code is refused ({self.refusal})"
+            return f"none: learner code is refused ({self.refusal}; TUTOR_KERNEL_SANDBOX=off runs it unsandboxed)"
         return self.sandbox.describe()
 
     # ------------------------------------------------------------------ kernels
