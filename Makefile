@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # llama-cpp-python is compiled from source once; pip keeps the wheel in its cache for every later venv.
 export CMAKE_BUILD_PARALLEL_LEVEL := $(shell nproc)
 
-.PHONY: setup run test lint format eval bench clean system-deps
+.PHONY: setup run test lint format eval bench clean system-deps sandbox-deps
 
 setup: $(STAMP)
 
@@ -29,13 +29,17 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m tutor.embeddings --export
 	touch $(STAMP)
 
+# bubblewrap sandboxes learner code: without it the tutor refuses to run code (TUTOR_KERNEL_SANDBOX=off aside).
+sandbox-deps:
+	@command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
+
 # Test-only system packages: Debian's chromium (browser tests) and PostgreSQL (the TUTOR_DATABASE_URL path).
-system-deps:
+system-deps: sandbox-deps
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
-run: setup
+run: setup sandbox-deps
 	$(BIN)/tutor index
 	$(BIN)/tutor serve
 

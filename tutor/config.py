@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,15 @@ class Settings(BaseSettings):
     kernel_cpu_s: int = Field(300, ge=10, description="CPU-seconds limit of a learner kernel.")
     kernel_idle_cull_s: int = Field(1800, ge=60, description="Idle kernels are shut down after this.")
     kernel_pool_size: int = Field(1, ge=0, le=8, description="Pre-warmed kernels kept ready.")
+    kernel_sandbox: Literal["bwrap", "off"] = Field(
+        "bwrap", description="Learner kernels run in a bubblewrap sandbox; `off` runs them unsandboxed."
+    )
+    kernel_network: bool = Field(False, description="Let sandboxed kernels reach the network (and loopback).")
+    kernel_uid: int = Field(60999, ge=1, description="Host uid of sandboxed kernels when the server runs as root.")
+    kernel_tmp_mb: int = Field(256, ge=16, description="Size of a kernel's private /tmp (RAM).")
+    kernel_shm_mb: int = Field(64, ge=1, description="Size of a kernel's private /dev/shm (RAM).")
+    kernel_disk_mb: int = Field(500, ge=10, description="A run may not grow the working directory beyond this.")
+    kernel_workdir_keep_days: float = Field(30, gt=0, description="Learners' working dirs unused this long are swept.")
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, ge=1, le=65535, description="Web UI port.")
     auth: str | None = Field(None, description="Optional logins as user:pass,user2:pass2.")

@@ -11,7 +11,7 @@ import pytest
 
 from tools.kernel import KernelService
 from tools.kernel.execute import MAX_TEXT
-from tools.kernel.sandbox import Limits, kernel_env
+from tools.kernel.sandbox import HOME, Limits, kernel_env
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +73,10 @@ def test_kernel_environment_has_no_secrets(service):
 
 
 def test_kernel_runs_in_its_own_directory_over_ipc(service):
-    r = service.run("dirs", "import os; print(os.getcwd())")
+    r = service.run("dirs", "import os; print(os.getcwd()); open('mine.txt', 'w').write('x')")
     handle = service.sessions["dirs"]
-    assert r.stdout.strip() == str(handle.workdir)
+    assert r.stdout.strip() == HOME  # the learner's directory, mounted at the sandbox's home
+    assert (handle.workdir / "mine.txt").read_text() == "x"
     info = handle.manager.get_connection_info()
     assert info["transport"] == "ipc"
 

@@ -1,5 +1,9 @@
 """Kernels per learner session: a pre-warmed pool, timeouts with interrupt-then-restart, dead-kernel
-recovery, a process-tree watchdog and idle culling.
+recovery, a process-tree watchdog (processes, memory, disk) and idle culling.
+
+Every local kernel runs in a bubblewrap sandbox (see sandbox.py); when the sandbox cannot be created,
+learner code is refused unless TUTOR_KERNEL_SANDBOX=off says otherwise. A learner's working directory
+is keyed by learner and outlives culls, restarts and server restarts; a sweep removes old ones.
 
 jupyter_client's async API runs on one private event loop in a daemon thread; the graph, the CLI and
 the UI call the synchronous facade (`run`, `restart`, `interrupt`), which is safe from any thread.
@@ -10,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import uuid
@@ -21,12 +25,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.kernel import workdirs
 from tools.kernel.execute import RunResult, run_on_client
-from tools.kernel.sandbox import Limits, kernel_env, make_preexec, prepare_workdir
+from tools.kernel.sandbox import (
+    HOME,
+    Limits,
+    SandboxConfig,
+    host_uid,
+    kernel_env,
+    prepare_workdir,
+    rlimit_prefix,
+    sandbox_argv,
+    sandbox_problem,
+    sandbox_python,
+    user_process_count,
+)
 
 MAX_CODE_CHARS = 100_000
 LOST_VARIABLES = "The kernel was restarted: your variables and imports are gone, so re-run earlier cells."
 WATCHDOG_S = 0.1
+IDLE_WATCH_S = 1.0  # background processes left behind by a run are checked this often between runs
+DISK_CHECK_S = 0.5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +58,7 @@ class KernelHandle:
     session_id: str | None = None
     last_used: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    violation: str | None = None  # why the watchdog killed it between runs (told on the next run)
 
     @property
     def pid(self) -> int | None:
@@ -56,10 +77,18 @@ class KernelService:
         idle_cull_s: float = 1800,
         default_timeout: float = 30,
         gateway_url: str | None = None,
+        sandbox: SandboxConfig | None = None,
+        workdir_keep_days: float = 30,
     ) -> None:
         self.root = Path(root)
         self.gateway_url = gateway_url
         self.limits = limits or Limits()
+        self.sandbox = sandbox or SandboxConfig.from_settings()
+        self.workdir_keep_days = workdir_keep_days
+        self.refusal = None if gateway_url else sandbox_problem(self.sandbox)
+        if self.refusal:
+            log.warning("Learner code is refused: %s (set TUTOR_KERNEL_SANDBOX=off to run it unsandboxed).",
+                        self.refusal)  # fmt: skip
         self.pool_size = pool_size
         self.idle_cull_s = idle_cull_s
         self.default_timeout = default_timeout
@@ -106,29 +135,33 @@ class KernelService:
     def has_session(self, session_id: str) -> bool:
         return session_id in self.sessions
 
+    @property
+    def isolation(self) -> str:
+        """Which isolation is in force, in words the web UI can show."""
+        if self.gateway_url:
+            return "Kernel Gateway (isolation is the gateway's)"
+        if self.refusal:
+            return f"none: learner code is refused ({self.refusal}; TUTOR_KERNEL_SANDBOX=off runs it unsandboxed)"
+        return self.sandbox.describe()
+
     # ------------------------------------------------------------------ kernels
 
     async def _start_kernel(self) -> KernelHandle:
         if self.gateway_url:
             return await self._start_gateway_kernel()
-        from jupyter_client import AsyncKernelManager
+        from tools.kernel.manager import SandboxKernelManager
 
         self.root.mkdir(parents=True, exist_ok=True)
         kid = uuid.uuid4().hex[:12]
-        workdir = self.root / "work" / kid
-        prepare_workdir(workdir)
-        # IPC socket paths must stay short (AF_UNIX limit ~107 bytes): a private 0700 temp directory.
-        runtime_dir = Path(tempfile.mkdtemp(prefix="tutor-k-"))
-        os.chmod(runtime_dir, 0o700)
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc")
+        owner = host_uid(self.sandbox)
+        workdir = workdirs.new_pool_dir(self.root, kid)
+        prepare_workdir(workdir, owner)
+        runtime_dir = workdirs.new_runtime_dir(kid, owner)
+        km = SandboxKernelManager(transport="ipc")
         km.ip = str(runtime_dir / "k")
         km.connection_file = str(runtime_dir / "kernel.json")
-        await km.start_kernel(
-            env=kernel_env(workdir),
-            cwd=str(workdir),
-            preexec_fn=make_preexec(self.limits),
-            extra_arguments=["--HistoryManager.enabled=False"],
-        )
+        env = self._configure(km, workdir, runtime_dir)
+        await km.start_kernel(env=env, cwd="/" if self.sandbox.enabled else str(workdir))
         kc = km.client()
         kc.start_channels()
         try:
@@ -137,6 +170,23 @@ class KernelService:
             await self._kill(KernelHandle(km, kc, workdir, runtime_dir))
             raise
         return KernelHandle(km, kc, workdir, runtime_dir)
+
+    def _configure(self, km: Any, workdir: Path, runtime_dir: Path) -> dict[str, str]:
+        """Set the kernel's launch command (also before a restart: the working dir may have moved)."""
+        kernel = [sandbox_python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        kernel.append("--HistoryManager.enabled=False")
+        if self.sandbox.enabled:
+            env = kernel_env(HOME, tmpdir="/tmp") | {"JPY_PARENT_PID": "1"}  # 1: no parent poller, no banner
+            binds = [(str(runtime_dir), str(runtime_dir))]
+            argv = sandbox_argv(self.sandbox, self.limits, workdir, kernel, env, binds)
+        else:
+            env = kernel_env(workdir)
+            argv = rlimit_prefix(self.limits, user_process_count() + self.limits.max_procs) + kernel
+            if getattr(km, "_launch_args", None):
+                km._launch_args["cwd"] = str(workdir)
+                km._launch_args["env"] = env
+        km.configure(argv, host_uid(self.sandbox))
+        return env
 
     async def _start_gateway_kernel(self) -> KernelHandle:
         """A kernel on a Jupyter Kernel Gateway (HTTP + WebSocket): isolation and limits are the
@@ -161,15 +211,22 @@ class KernelService:
             await handle.manager.shutdown_kernel(now=True)
         if not self.gateway_url:
             shutil.rmtree(handle.runtime_dir, ignore_errors=True)
-            shutil.rmtree(handle.workdir, ignore_errors=True)
+            if handle.session_id is None:  # an unassigned pool kernel; a learner's files stay
+                shutil.rmtree(handle.workdir, ignore_errors=True)
+            else:
+                workdirs.touch(handle.workdir)
 
-    @staticmethod
-    def _killpg(handle: KernelHandle) -> None:
-        """Kill the kernel and everything it spawned (it leads its own process group)."""
+    def _killpg(self, handle: KernelHandle) -> None:
+        """Kill the kernel and everything it spawned: its process group, and with the sandbox the outer
+        bwrap, whose death takes the whole PID namespace (detached children included) with it."""
         pid = handle.pid
-        if pid:
+        if not pid:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        if self.sandbox.enabled:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
 
     async def _restart(self, handle: KernelHandle, died: bool = False) -> None:
         """A fresh kernel process in the same working dir (files stay, variables go)."""
@@ -200,6 +257,9 @@ class KernelService:
             return handle
         handle = self._pool.pop() if self._pool else await self._start_kernel()
         handle.session_id = session_id
+        if not self.gateway_url:
+            handle.workdir = workdirs.adopt(self.root, handle.workdir, session_id)
+            self._configure(handle.manager, handle.workdir, handle.runtime_dir)
         self.sessions[session_id] = handle
         self._loop.create_task(self._fill_pool())
         return handle
@@ -223,10 +283,17 @@ class KernelService:
                     "traceback": "",
                 },
             )
+        if self.refusal:
+            return RunResult(status="error", error={"ename": "SandboxUnavailable", "evalue": self.isolation,
+                                                    "traceback": ""})  # fmt: skip
         timeout = float(timeout or self.default_timeout)
         handle = await self._take(session_id)
         async with handle.lock:
             handle.last_used = time.monotonic()
+            if handle.violation:  # killed between runs by the idle watchdog
+                reason, handle.violation = handle.violation, None
+                await self._restart(handle, died=True)
+                return RunResult(status="died", notice=f"{reason} {LOST_VARIABLES}")
             watchdog = asyncio.create_task(self._watch_processes(handle))
             try:
                 result, outcome = await run_on_client(handle.client, code, timeout, handle.manager.is_alive)
@@ -234,7 +301,7 @@ class KernelService:
                 watchdog.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watchdog
-            too_many = watchdog.result() if watchdog.done() and not watchdog.cancelled() else False
+            too_many = watchdog.result() if watchdog.done() and not watchdog.cancelled() else None
             if outcome == "timeout":
                 result.status = "timeout"
                 if await self._interrupt_until_idle(handle):
@@ -244,32 +311,34 @@ class KernelService:
                     result.notice = _join(result.notice, f"Stopped after {timeout:g} s. {LOST_VARIABLES}")
             elif outcome == "died" or too_many:
                 result.status = "died"
-                reason = (
-                    f"It started more than {self.limits.max_procs} processes and was stopped."
-                    if too_many
-                    else "The kernel died (it crashed or exited)."
-                )
+                reason = too_many or "The kernel died (it crashed or exited)."
                 await self._restart(handle, died=True)
                 result.notice = _join(result.notice, f"{reason} {LOST_VARIABLES}")
             handle.last_used = time.monotonic()
             return result
 
-    async def _watch_processes(self, handle: KernelHandle) -> bool:
-        """Kill the process group when the kernel's process tree grows beyond the limit."""
-        import psutil
-
+    async def _watch_processes(self, handle: KernelHandle, interval: float = WATCHDOG_S) -> str | None:
+        """Kill the kernel when its process tree grows beyond the process or memory limit, or its working
+        directory beyond the disk limit; returns the reason. RLIMIT_AS is per process, so this is what
+        bounds a tree of children; with cgroups v1 only, it is also the backstop for RLIMIT_NPROC."""
         pid = handle.pid
         if not pid:
-            return False
+            return None
+        disk_start = workdirs.usage_mb(handle.workdir)
+        disk_cap = max(float(self.limits.disk_mb), disk_start)
+        next_disk = time.monotonic() + DISK_CHECK_S
         while True:
-            await asyncio.sleep(WATCHDOG_S)
-            try:
-                count = len(psutil.Process(pid).children(recursive=True))
-            except psutil.Error:
-                return False
-            if count > self.limits.max_procs:
+            await asyncio.sleep(interval)
+            reason = _tree_violation(pid, self.limits)
+            if reason is None and time.monotonic() >= next_disk and not self.gateway_url:
+                next_disk = time.monotonic() + DISK_CHECK_S
+                if workdirs.usage_mb(handle.workdir) > disk_cap:
+                    reason = f"It wrote more than {self.limits.disk_mb} MB into your working directory and was stopped."
+            if reason == "gone":
+                return None
+            if reason:
                 self._killpg(handle)
-                return True
+                return reason
 
     async def _interrupt_until_idle(self, handle: KernelHandle, grace: float = 3.0) -> bool:
         """Interrupt (SIGINT) and wait for the kernel to report idle again; False if it does not."""
@@ -307,8 +376,25 @@ class KernelService:
     # ------------------------------------------------------------------ housekeeping
 
     async def _start_background(self) -> None:
-        self._loop.create_task(self._fill_pool())
+        if not self.gateway_url:
+            workdirs.sweep(self.root, self.workdir_keep_days)
+        if not self.refusal:
+            self._loop.create_task(self._fill_pool())
         self._culler = self._loop.create_task(self._cull_forever())
+        self._idle_watch = self._loop.create_task(self._watch_idle_forever())
+
+    async def _watch_idle_forever(self) -> None:
+        """Between runs, processes a run left behind are held to the same limits."""
+        while not self._closed:
+            await asyncio.sleep(IDLE_WATCH_S)
+            for handle in list(self.sessions.values()):
+                if handle.lock.locked() or handle.violation or not handle.pid or self.gateway_url:
+                    continue
+                with contextlib.suppress(Exception):
+                    reason = _tree_violation(handle.pid, self.limits)
+                    if reason and reason != "gone":
+                        self._killpg(handle)
+                        handle.violation = reason
 
     async def cull_idle(self) -> int:
         now = time.monotonic()
@@ -322,9 +408,16 @@ class KernelService:
             await asyncio.sleep(min(60.0, max(1.0, self.idle_cull_s / 4)))
             with contextlib.suppress(Exception):
                 await self.cull_idle()
+            with contextlib.suppress(Exception):
+                if not self.gateway_url:
+                    workdirs.sweep(self.root, self.workdir_keep_days, keep=self._live_workdirs())
+
+    def _live_workdirs(self) -> set[Path]:
+        return {h.workdir for h in [*self.sessions.values(), *self._pool]}
 
     async def _shutdown_all(self) -> None:
         self._culler.cancel()
+        self._idle_watch.cancel()
         handles = list(self.sessions.values()) + self._pool
         self.sessions.clear()
         self._pool.clear()
@@ -340,6 +433,34 @@ async def _maybe_await(value: Any) -> Any:
 
 def _join(a: str | None, b: str) -> str:
     return f"{a} {b}" if a else b
+
+
+def _tree_violation(pid: int, limits: Limits) -> str | None:
+    """Why the process tree under `pid` breaks a limit, "gone" when it has exited, else None.
+
+    Processes and threads are counted as RLIMIT_NPROC counts them (the bwrap wrappers aside), so a
+    tree that saturates its cap is stopped instead of left half-forked. Memory is the private resident
+    memory (RSS less shared pages) summed over the tree, so forked children sharing their parent's
+    libraries are not counted twice."""
+    import psutil
+
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return "gone"
+    tasks, total = 0, 0
+    for proc in children:
+        with contextlib.suppress(psutil.Error):
+            if proc.name() == "bwrap":
+                continue
+            tasks += proc.num_threads()
+            info = proc.memory_info()
+            total += max(0, info.rss - info.shared)
+    if tasks >= limits.max_procs:
+        return f"It started more than {limits.max_procs} processes and was stopped."
+    if total > limits.memory_mb * 1024 * 1024:
+        return f"Its processes used more than {limits.memory_mb} MB of memory together and were stopped."
+    return None
 
 
 _service: KernelService | None = None
@@ -358,11 +479,13 @@ def get_kernel_service(settings: Any | None = None) -> KernelService:
             s = settings or get_settings()
             _service = KernelService(
                 root=s.data_dir / "kernels",
-                limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s),
+                limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s, disk_mb=s.kernel_disk_mb),
                 pool_size=s.kernel_pool_size,
                 idle_cull_s=s.kernel_idle_cull_s,
                 default_timeout=s.kernel_timeout_s,
                 gateway_url=s.kernel_gateway_url,
+                sandbox=SandboxConfig.from_settings(s),
+                workdir_keep_days=s.kernel_workdir_keep_days,
             )
             atexit.register(_service.shutdown)
         return _service

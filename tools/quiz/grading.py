@@ -1,4 +1,4 @@
-"""Grading: multiple choice by option id, code by hidden tests in the learner's kernel, short answers by
+"""Grading: multiple choice by option id, code by hidden tests in fresh sandboxed processes, short answers by
 rubric (an embedding + key-term grader offline, a structured-output LLM grader with a capable model).
 
 Every grade is {"correct", "score" in [0, 1], "feedback"}. Rubrics, reference answers and hidden tests
@@ -9,7 +9,6 @@ data there: instructions inside it are flagged, not followed.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -211,99 +210,44 @@ def llm_rubric_grade(model: BaseChatModel, item: Item, answer: str) -> Grade:
 # ---------------------------------------------------------------- code
 
 
-def code_harness(learner_code: str, tests: str, nonce: str) -> str:
-    """Kernel code: run the learner's code in its own namespace, then the hidden tests in a fresh namespace
-    that only receives the learner's definitions and pristine builtins; print the nonce only if they pass.
+def grade_code(item: Item, answer: str, run: Any = None, timeout: float = 10.0) -> Grade:
+    """Hidden tests against the submission in two fresh sandboxed processes (see isolated.py).
 
-    The learner cannot see the nonce, and replacing `exec`, `print` or builtins in their code does not
-    reach the references captured before their code runs. A SystemExit counts as a failure."""
-    return f"""
-def __tutor_grade(__code, __tests, __nonce):
-    import builtins as __b, copy as __c, sys as __s
-    __exec, __compile, __write, __flush = exec, compile, __s.stdout.write, __s.stdout.flush
-    __pristine = dict(vars(__b))
-    __learner = {{"__name__": "__learner__", "__builtins__": dict(__pristine)}}
-    try:
-        __exec(__compile(__code, "<your code>", "exec"), __learner)
-    except BaseException as __e:
-        return "error: " + type(__e).__name__ + ": " + str(__e)[:300]
-    import types as __t
-    __plain = (bool, int, float, complex, str, bytes)
+    `run` (the learner's kernel) is accepted for the callers' sake and deliberately not used: state left
+    in that kernel must not count, and nothing learner code can reach may decide the verdict."""
+    from tools.kernel.sandbox import Limits, SandboxConfig
+    from tools.quiz.isolated import run_isolated
+    from tutor.config import get_settings
 
-    def __normalize(__r):
-        # a value of a subclass of a plain type (say an int whose __eq__ is always True) becomes plain
-        for __base in __plain:
-            if isinstance(__r, __base) and type(__r) is not __base:
-                return __base(__r)
-        if type(__r) in (list, tuple):
-            return type(__r)(__normalize(__x) for __x in __r)
-        if type(__r) is dict:
-            return {{__normalize(__k): __normalize(__v) for __k, __v in __r.items()}}
-        __cls = type(__r)
-        if __cls.__module__ == "__learner__" and "__eq__" in vars(__cls):
-            raise TypeError("return plain values: objects of your own class with a custom __eq__ are not accepted")
-        return __r
-
-    def __wrap(__f):
-        def __checked(*__a, **__k):
-            return __normalize(__f(*__a, **__k))
-        return __checked
-
-    __ns = {{k: (__wrap(v) if isinstance(v, __t.FunctionType) else v)
-            for k, v in __learner.items() if not k.startswith("__")}}
-    __ns["__builtins__"] = dict(__pristine)
-    try:
-        __exec(__compile(__tests, "<hidden tests>", "exec"), __ns)
-    except AssertionError as __e:
-        return "fail: a hidden test failed" + (": " + str(__e)[:200] if str(__e) else "")
-    except BaseException as __e:
-        return "fail: " + type(__e).__name__ + ": " + str(__e)[:300]
-    __write(__nonce + "\\n")
-    __flush()
-    return "pass"
-__tutor_result = __tutor_grade({learner_code!r}, {tests!r}, {nonce!r})
-del __tutor_grade
-__tutor_result
-"""
-
-
-def grade_code(item: Item, answer: str, run: Any, timeout: float = 10.0) -> Grade:
-    """`run(code, timeout) -> RunResult` executes in the learner's kernel."""
     code = str(answer).strip()
     code = re.sub(r"^```(?:python|py)?\s*\n|\n?```\s*$", "", code)
     if not code.strip():
         return Grade(False, 0.0, _explain(item, "No code given."), {"empty": True})
-    nonce = secrets.token_hex(16)
-    result = run(code_harness(code, item.tests, nonce), timeout)
-    outcome = (result.result or "").strip("'\"")
-    passed = result.status == "ok" and outcome == "pass" and nonce in result.stdout
-    if passed:
+    s = get_settings()
+    limits = Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s, disk_mb=s.kernel_disk_mb)
+    verdict = run_isolated(code, item.tests, timeout, limits, SandboxConfig.from_settings(s))
+    if verdict.status == "pass":
         return Grade(True, 1.0, _explain(item, "All hidden tests pass."), {"status": "pass"})
-    if result.status == "timeout":
+    if verdict.status == "refused":
+        return Grade(False, 0.0, f"Code cannot be graded here: {verdict.message}.", {"invalid": True})
+    if verdict.status == "timeout":
         reason = f"Your code did not finish within {timeout:g} s (an infinite loop?)."
-    elif result.status == "died":
-        reason = "Your code crashed or exited the kernel."
-    elif result.status == "error":
-        reason = f"The grading run failed: {result.error['ename'] if result.error else 'error'}."
-    elif outcome.startswith("error:"):
-        reason = f"Your code raised an error: {outcome[6:].strip()}"
-    elif outcome.startswith("fail:"):
-        reason = f"Not yet: {outcome[5:].strip()}"
+    elif verdict.status == "error":
+        reason = f"Your code raised an error: {verdict.message}"
     else:
-        reason = "The hidden tests did not confirm a pass."
-    return Grade(False, 0.0, _explain(item, reason), {"status": result.status, "outcome": outcome})
+        reason = f"Not yet: {verdict.message}" if verdict.message else "The hidden tests did not confirm a pass."
+    return Grade(False, 0.0, _explain(item, reason), {"status": verdict.status, "outcome": verdict.message})
 
 
 def grade(item: Item, answer: str, *, run: Any = None, model: BaseChatModel | None = None) -> Grade:
-    """Grade one answer; `run` executes code in a kernel; `model` (capable only) grades short answers."""
+    """Grade one answer; `model` (capable only) grades short answers; `run` (a kernel runner) is accepted
+    for compatibility, code is graded in fresh sandboxed processes instead."""
     problem = check_answer_input(answer)
     if problem:
         return Grade(False, 0.0, problem, {"invalid": True})
     if item.type == "mcq":
         return grade_mcq(item, answer)
     if item.type == "code":
-        if run is None:
-            raise ValueError("grading code needs a kernel runner")
         return grade_code(item, answer, run)
     if model is not None:
         return llm_rubric_grade(model, item, answer)

@@ -123,6 +123,18 @@ def _fresh_collection(client: ClientAPI) -> Collection:
     )
 
 
+def stored_hash(chunk_id: str, document: str | None, metadata: dict | None) -> str | None:
+    """The hash of what the index really holds, recomputed: the stored `hash` field is not trusted, so a
+    document altered behind the indexer's back (say, poisoned through a shared Chroma) is re-indexed."""
+    meta = dict(metadata or {})
+    claimed = meta.pop("hash", None)
+    try:
+        actual = Chunk(id=chunk_id, text=document or "", **meta).content_hash
+    except TypeError:  # fields missing or unknown: an old or foreign record
+        return None
+    return claimed if claimed == actual else None
+
+
 def update_index(
     settings: Settings,
     chunks: list[Chunk],
@@ -145,8 +157,11 @@ def update_index(
         with contextlib.suppress(Exception):  # absent collection: nothing to drop
             client.delete_collection(COLLECTION)
     collection = _fresh_collection(client)
-    existing = collection.get(include=["metadatas"])
-    have = {i: (m or {}).get("hash") for i, m in zip(existing["ids"], existing["metadatas"], strict=True)}
+    existing = collection.get(include=["metadatas", "documents"])
+    have = {
+        i: stored_hash(i, doc, meta)
+        for i, doc, meta in zip(existing["ids"], existing["documents"], existing["metadatas"], strict=True)
+    }
     wanted = {c.id: c for c in chunks}
     removed = [i for i in have if i not in wanted]
     todo = [c for c in chunks if have.get(c.id) != c.content_hash]
