@@ -28,6 +28,8 @@ def all_lessons(root: Path | None = None) -> tuple[Lesson, ...]:
 LESSON_REQUEST_WORDS = frozenset(
     [
         "open",
+        "pls",
+        "thru",
         "show",
         "display",
         "pull",
@@ -124,10 +126,15 @@ def find_lesson(query: str, root: Path | None = None) -> Lesson | None:
     return titles[close[0]] if close else None
 
 
+def request_subject(text: str) -> str:
+    """What a lesson request is about: "teach me positional encoding pls" -> "positional encoding"."""
+    return " ".join(w for w in re.findall(r"[\w'-]+", text.lower()) if w not in LESSON_REQUEST_WORDS)
+
+
 def find_lesson_by_words(text: str, root: Path | None = None) -> Lesson | None:
     """The lesson a free-text request names ("open the lesson on tokenization"), if any."""
-    words = [w for w in re.findall(r"[\w'-]+", text.lower()) if w not in LESSON_REQUEST_WORDS]
-    return find_lesson(" ".join(words), root) if words else None
+    subject = request_subject(text)
+    return find_lesson(subject, root) if subject else None
 
 
 def open_lesson_text(lesson_query: str, section: str | None = None, root: Path | None = None) -> dict:

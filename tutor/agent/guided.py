@@ -19,13 +19,6 @@ from tutor.teaching.passages import PassageIndex
 CONTROL = re.compile(
     r"^\s*(next|continue|go on|skip|move on|stop|end|quit|pause)( the lesson| lesson)?\s*[.!]*\s*$", re.I
 )
-LEARN_WORDS = re.compile(
-    r"^/learn\s*|\b(teach me|walk me (through|thru)|guide me (through|thru)|take me (through|thru)|"
-    r"run me (through|thru)|"
-    r"step[- ]by[- ]step|section by section|bit by bit|let'?s (learn|study|go (through|thru)|do)|start|begin|kick off|"
-    r"go over|together|the lesson on|lesson|about|please|pls)\b",
-    re.IGNORECASE,
-)
 
 
 def sections(index: PassageIndex, lesson: str) -> list[str]:
@@ -35,12 +28,12 @@ def sections(index: PassageIndex, lesson: str) -> list[str]:
 
 def find_guided_lesson(index: PassageIndex, text: str, vector_of) -> str | None:
     """The lesson a "teach me X" / "/learn X" request names: by file or title words, else by content."""
-    from tools.lessons import find_lesson_by_words
+    from tools.lessons import find_lesson, request_subject
 
-    subject = LEARN_WORDS.sub(" ", text).strip(" ?!.")
+    subject = request_subject(text)
     if not subject:
         return None
-    lesson = find_lesson_by_words(subject)
+    lesson = find_lesson(subject)
     if lesson is not None:
         return lesson.source
     ranked = rank(index, vector_of(subject), "explain")

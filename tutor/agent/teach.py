@@ -26,7 +26,6 @@ from tutor.agent.context import Context
 from tutor.agent.state import TutorState
 from tutor.teaching.dialogue import Reading, content_words, read_message, subject_phrase
 from tutor.teaching.moves import (
-    course_vocabulary,
     nearest_lessons,
     next_section,
     related_lessons,
@@ -118,9 +117,7 @@ def citations_of(passages: list[Passage]) -> list[dict[str, str]]:
     return out
 
 
-def offers(made: str, topic: bool = True) -> list[str]:
-    if not topic:
-        return []
+def offers(made: str) -> list[str]:
     return [label for move, label in MOVE_LABELS.items() if move != made]
 
 
@@ -213,8 +210,9 @@ def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: st
 def locate_topic(ctx: Context, dialogue: dict, subject: str, track: str | None) -> dict:
     """Set the topic from a subject ("quiz me on quantization") without quoting anything."""
     index = passage_index(ctx)
-    chosen = select(index, encode(subject), "explain", track=track, section_bonus=section_bonus(subject, ctx))
-    if not chosen.lead or scope_score(index, encode(subject)) < SCOPE_FLOOR:
+    vector = encode(subject)
+    chosen = select(index, vector, "explain", track=track, section_bonus=section_bonus(subject, ctx))
+    if not chosen.lead or scope_score(index, vector) < SCOPE_FLOOR:
         return dialogue
     return {**dialogue, "topic": topic_of(chosen.lead, subject)}
 
@@ -223,7 +221,7 @@ def covered(index: PassageIndex, text: str, coverage: float) -> bool:
     """Does the course answer this? The best passage's cosine, and the words the course never uses."""
     if coverage < SCOPE_FLOOR:
         return False
-    missing, distinctive = unknown_terms(text, _vocabulary(index), content_words(text))
+    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text))
     if distinctive and coverage < SCOPE_CEILING:
         return False
     return not (coverage < SCOPE_SURE and len(missing) >= 2)
@@ -232,17 +230,8 @@ def covered(index: PassageIndex, text: str, coverage: float) -> bool:
 def unfamiliar(index: PassageIndex, text: str, reading: Reading) -> bool:
     """A short message whose own words the course never uses ("do you like pizza?") is not a follow-up."""
     words = content_words(text)
-    missing, _ = unknown_terms(text, _vocabulary(index), words)
+    missing, _ = unknown_terms(text, index.vocabulary, words)
     return bool(words) and len(missing) == len(words) and reading.move == "explain"
-
-
-_VOCAB: dict[int, frozenset[str]] = {}
-
-
-def _vocabulary(index: PassageIndex) -> frozenset[str]:
-    if id(index) not in _VOCAB:
-        _VOCAB[id(index)] = course_vocabulary(index)
-    return _VOCAB[id(index)]
 
 
 def follow_up(ctx: Context, index: PassageIndex, dialogue: dict, text: str, reading: Reading, track) -> dict:
@@ -288,7 +277,7 @@ def teach_reply(index: PassageIndex, dialogue: dict, move: str, passages: list[P
 
 def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage: float, off_topic: bool) -> dict:
     """Out of scope: say so, suggest the nearest lessons, cite nothing."""
-    _missing, distinctive = unknown_terms(text, _vocabulary(index), content_words(text))
+    _missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text))
     if off_topic or (coverage < NEAR_MIN - 0.05 and not distinctive):
         line = ("That's outside what I can help with here: I'm your tutor for LLMs and transformers. "
                 "Ask me about attention, RAG, prompting, fine-tuning or deployment.")  # fmt: skip

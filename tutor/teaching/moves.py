@@ -28,10 +28,9 @@ MOVE_ROLES: dict[str, tuple[str, ...]] = {
 
 @dataclass
 class Selection:
-    """Passages chosen for a move, best first, and the score of the best one."""
+    """Passages chosen for a move, best first."""
 
     passages: list[Passage] = field(default_factory=list)
-    score: float = 0.0
 
     @property
     def lead(self) -> Passage | None:
@@ -118,7 +117,7 @@ def select(
     best_score, best = ranked[0]
     if move == "misconception":
         same = [p for _s, p in ranked if p.lesson == best.lesson]
-        return Selection(same[:2], best_score)
+        return Selection(same[:2])
     if intuition_first and best.role not in ("intuition", "intro"):
         gentle = next(
             (
@@ -129,8 +128,8 @@ def select(
             None,
         )
         if gentle is not None and len(gentle.text) + len(best.text) <= MAX_QUOTE_CHARS + 200:
-            return Selection([gentle, best], best_score)
-    return Selection(extend(index, best), best_score)
+            return Selection([gentle, best])
+    return Selection(extend(index, best))
 
 
 def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]:
@@ -171,18 +170,8 @@ def nearest_lessons(index: PassageIndex, vector: np.ndarray, n: int = 2, floor: 
 
 def scope_score(index: PassageIndex, vector: np.ndarray) -> float:
     """How well the course covers a question: the best cosine over its teachable passages."""
-    sims = index.similarities(vector)
-    ids = [p.id for p in index.passages if p.role != "selfcheck"]
-    return float(sims[ids].max()) if ids else 0.0
-
-
-def course_vocabulary(index: PassageIndex) -> frozenset[str]:
-    """Every word the course uses (lowercased), for spotting subjects it never mentions."""
-    words: set[str] = set()
-    for p in index.passages:
-        words |= set(re.findall(r"[a-z][a-z0-9+\-']*", f"{p.heading} {p.text}".lower()))
-        words |= {w.strip("'") for w in re.findall(r"[a-z][a-z0-9]*", f"{p.heading} {p.text}".lower())}
-    return frozenset(words)
+    ids = index.teachable_ids
+    return float(index.similarities(vector)[ids].max()) if len(ids) else 0.0
 
 
 def unknown_terms(text: str, vocabulary: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:

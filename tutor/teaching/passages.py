@@ -169,6 +169,21 @@ class PassageIndex:
             out[source] = mean / (np.linalg.norm(mean) or 1.0)
         return out
 
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word the course uses (lowercased), for spotting subjects it never mentions."""
+        words: set[str] = set()
+        for p in self.passages:
+            text = f"{p.heading} {p.text}".lower()
+            words |= set(re.findall(r"[a-z][a-z0-9+\-']*", text))
+            words |= {w.strip("'") for w in re.findall(r"[a-z][a-z0-9]*", text)}
+        return frozenset(words)
+
+    @cached_property
+    def teachable_ids(self) -> np.ndarray:
+        """Rows of every passage except self-check questions (which ask rather than answer)."""
+        return np.array([p.id for p in self.passages if p.role != "selfcheck"], dtype=np.int64)
+
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return self.vectors @ vector
 
