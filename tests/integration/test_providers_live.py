@@ -41,7 +41,7 @@ def llama_server():
 def test_embedded_model_streams_a_real_turn(session_factory):
     session = session_factory(None)  # default settings: the embedded model
     # chit-chat goes to the model itself (course questions are answered by quoting the course instead)
-    events = list(session.stream_turn("ann", "hello there!"))
+    events = list(session.stream_turn("ann", "hello, who are you?"))
     tokens = [e.text for e in events if e.kind == "token"]
     assert not [e for e in events if e.kind == "error"]
     assert len(tokens) > 3, "tokens should arrive one by one"

@@ -42,6 +42,7 @@ def indexed_session(session_factory, index_dir, data_dir):
         ("teach me attention", "learn"),
         ("check my understanding", "check"),
         ("thanks, that helped", "chat"),
+        ("hello, who are you?", "chat"),
         ("open the lesson on tokenization", "lesson"),
     ],
 )

@@ -87,6 +87,7 @@ CHAT = _rx(
     r"appreciate it|that (helped|was (useful|helpful|great))|sounds good|sweet|neat|wow|brb|afk|be right back|"
     r"(you'?re|you are|ur) (pretty |really |so |very )?(good|great|awesome|helpful|smart|the best))\b[\s\w,!.'’:)-]*$"
 )
+WHO_ARE_YOU = _rx(r"^\s*((hi|hey|hello)[,!]?\s+)?(who are you|what are you|what can you do( for me)?)\s*[?!.]*\s*$")
 RUN_VERB = re.compile(
     r"\b(run|running|execute|executing|exec|evaluate|evaluating|eval|compute|calculate)\b(?:\s+(?:this|that|the following|it|my|some|code|snippet|"
     r"line|cell|for me|please|pls|plz|quickly|real quick|in python|python|in the kernel|in my kernel))*\s*[:\-–]?\s*(?P<code>.+)$",
@@ -168,7 +169,7 @@ def classify(text: str, has_topic: bool = False) -> Intent:
         return "track"
     if LESSON.search(text):
         return "lesson"
-    if CHAT.match(text) and len(text.split()) <= 7:
+    if (CHAT.match(text) and len(text.split()) <= 7) or WHO_ARE_YOU.match(text):
         return "chat"
     return "explain"
 
