@@ -1,8 +1,10 @@
 """Tool use (routing): learner messages -> what the tutor does with the embedded model.
 
-The messages (datasets/routing_paraphrases.yaml) were written by a helper who never read the router or its
-patterns, so none of them is one of the router's own examples. A third is held out from tuning and reported
-separately. A capable model chooses tools itself by native tool calling (tested with wire-level servers).
+The messages (datasets/routing_paraphrases.yaml) were written by a helper who never read the router. The
+router's classifier is trained on another helper's messages (tutor/agent/data/intent_examples.yaml); a unit
+test keeps the two sets disjoint. A third is held out from tuning and reported separately (the classifier's
+features and confidence floor were chosen on the tune split). A capable model chooses tools itself by
+native tool calling (tested with wire-level servers).
 """
 
 from __future__ import annotations

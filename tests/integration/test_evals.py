@@ -52,15 +52,17 @@ def test_simulated_learners_and_pedagogy():
 
     assert simulated_learners.run()["passed"] == 4
     assert pedagogy.run()["answer_reveals"] == 0
-    assert tool_use.run()["accuracy"] >= 0.95
+    assert tool_use.run()["accuracy"] >= 0.9
 
 
 def test_conversation_stays_on_topic():
-    """Regression guard below the measured figures (tune 0.80, holdout 0.79; the goal 0.9 is not met yet)."""
+    """Regression guard below the measured figures (on-topic tune 0.83, holdout 0.74-0.77; routing holdout
+    0.96). The on-topic goal of 0.9 is not met yet."""
     from evals import conversation, tool_use
 
     result = conversation.run()
     assert result["tune"]["turns"] >= 150 and result["scenarios"] >= 40
-    assert result["tune"]["on_topic"] >= 0.75 and result["holdout"]["on_topic"] >= 0.72
+    assert result["tune"]["on_topic"] >= 0.78 and result["holdout"]["on_topic"] >= 0.70
     assert result["median_explanation_chars"] <= 1200 and result["tune"]["errors"] == 0
-    assert tool_use.run()["holdout_accuracy"] >= 0.70
+    routing = tool_use.run()
+    assert routing["accuracy"] >= 0.9 and routing["holdout_accuracy"] >= 0.9

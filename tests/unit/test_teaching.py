@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from tests.conftest import fake_model
 from tutor.agent.checks import cloze_check, grade_check, looks_like_answer
 from tutor.agent.graph import route_by_intent
-from tutor.agent.intents import classify, code_to_run, track_change
+from tutor.agent.intents import classify, code_in, code_to_run, track_change
 from tutor.teaching.dialogue import read_message, subject_phrase
 from tutor.teaching.passages import get_passage_index, split_blocks
 
@@ -190,3 +190,58 @@ def test_history_is_trimmed_by_tokens_and_never_fails(settings):
     assert kept and isinstance(kept[0], HumanMessage) and len(kept) < len(long)
     huge = fit_history([HumanMessage("token " * 20000)], SystemMessage("system"), ctx)
     assert len(huge) == 1 and len(huge[0].text) < 20000 * 6
+
+
+def test_the_intent_examples_share_no_message_with_the_routing_eval():
+    """The classifier is trained on its own examples; the eval's phrasings must stay unseen."""
+    import yaml
+
+    from evals.tool_use import DATASET
+    from tutor.agent.intent_model import load_examples
+
+    texts, labels = load_examples()
+    seen = {t.strip().lower() for t in texts}
+    cases = yaml.safe_load(DATASET.read_text())["cases"]
+    assert not [c["text"] for c in cases if c["text"].strip().lower() in seen]
+    assert len(texts) >= 600 and set(labels) >= {"explain", "quiz", "run", "check", "chat", "track"}
+
+
+def test_an_unsure_or_impossible_action_falls_back_to_an_explanation(monkeypatch):
+    from tutor.agent import intent_model
+    from tutor.agent.intent_model import Prediction
+
+    class Stub:
+        def __init__(self, label, confidence):
+            self.prediction = Prediction(label, confidence)
+
+        def predict(self, text, vector=None):
+            return self.prediction
+
+    monkeypatch.setattr(intent_model, "get_intent_model", lambda: Stub("quiz", 0.3))
+    assert classify("quiz me on attention") == "explain"  # below the floor
+    monkeypatch.setattr(intent_model, "get_intent_model", lambda: Stub("quiz", 0.9))
+    assert classify("quiz me on attention") == "quiz"
+    assert classify("what is attention?") == "explain"  # no quiz word: never a quiz
+    monkeypatch.setattr(intent_model, "get_intent_model", lambda: Stub("run", 0.9))
+    assert classify("how do I run a model on a GPU?") == "explain"  # nothing to run
+    monkeypatch.setattr(intent_model, "get_intent_model", lambda: Stub("track", 0.9))
+    assert classify("I want something else") == "explain"  # names no track
+    monkeypatch.setattr(intent_model, "get_intent_model", lambda: Stub("chat", 0.9))
+    assert classify("do you like pizza?") == "explain"  # the teaching node redirects it
+    assert classify("hello, who are you?") == "chat"
+
+
+def test_run_requests_carry_their_code_in_backticks_or_after_a_colon():
+    assert code_in("does `[i*i for i in range(5)]` work? execute it") == "[i*i for i in range(5)]"
+    assert code_in("try this one: sum(range(10))") == "sum(range(10))"
+    assert code_in("how do I run a model on a GPU?") is None
+
+
+def test_course_words_in_compounds_and_inflections_are_known():
+    from tutor.teaching.moves import known
+
+    index = get_passage_index()
+    vocabulary, text = index.vocabulary, index.text
+    assert known("papers", vocabulary) and known("bert-type", vocabulary) and known("gpt-2", vocabulary)
+    assert known("repair-and-retry", vocabulary, text)
+    assert not known("text-to-speech", vocabulary, text)  # each part is a course word, the compound is not

@@ -20,7 +20,7 @@ from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
 from tutor.agent.history import fit_history
 from tutor.agent.intake import intake
-from tutor.agent.intents import classify, code_to_run, track_change
+from tutor.agent.intents import classify, code_in, track_change
 from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
@@ -127,7 +127,7 @@ def run(state: TutorState) -> dict:
     learner's own kernel and show the outcome."""
     text = _last_human(state)
     offered = (state.get("dialogue") or {}).get("offered") or {}
-    code = extract_code(text) or code_to_run(text) or (offered.get("code") if RUN_IT.match(text) else None)
+    code = extract_code(text) or code_in(text) or (offered.get("code") if RUN_IT.match(text) else None)
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
     result = run_for_session(state.get("learner_id") or "local", code)

@@ -46,7 +46,7 @@ SCOPE_CEILING = 0.70
 NEAR_MIN = 0.3  # nearest lessons worth suggesting for an uncovered question
 FOLLOW_UP_BONUS = 0.12  # a bare follow-up stays in the current lesson
 SUBJECT_BONUS = 0.06  # a follow-up with words of its own ("and top-p?") may move, the current lesson is favoured
-HYBRID_WEIGHT = 0.2  # the top hybrid hit's section gets this much on top of its passages' cosine
+HYBRID_WEIGHT = 0.15  # the top hybrid hit's section gets this much on top of its passages' cosine
 TOPIC_BONUS = 0.04  # a new question that fits the current lesson about as well as another stays
 MOVE_LABELS = {
     "simpler": "Explain more simply",
@@ -65,6 +65,7 @@ LEADS = {
     "next_section": "Next in **{title}**:",
 }
 MAX_SHOWN = 40
+FORWARD = re.compile(r"\b(after|next|then|afterwards|move on)\b", re.I)
 
 
 def last_human(state: TutorState) -> str:
@@ -79,9 +80,9 @@ def passage_index(ctx: Context) -> PassageIndex:
 
 
 def encode(text: str) -> np.ndarray:
-    from tutor.embeddings import MiniLMEmbedder
+    from tutor.agent.intent_model import sentence_vector
 
-    return MiniLMEmbedder.load().encode([text[:1000]])[0]
+    return sentence_vector(text)
 
 
 def section_bonus(query: str, ctx: Context) -> dict[str, float]:
@@ -94,7 +95,11 @@ def section_bonus(query: str, ctx: Context) -> dict[str, float]:
     except IndexError_:
         return {}
     lessons = [h for h in hits if h.kind == "lesson"]
-    return {h.citation: HYBRID_WEIGHT * (1 - i / max(len(lessons), 1)) for i, h in enumerate(lessons)}
+    bonus: dict[str, float] = {}
+    for i, h in enumerate(lessons):
+        weight = 1 - i / max(len(lessons), 1)
+        bonus[h.citation] = bonus.get(h.citation, 0.0) + HYBRID_WEIGHT * weight  # chunks of one section add up
+    return bonus
 
 
 def quote(passages: list[Passage]) -> str:
@@ -183,7 +188,7 @@ def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: st
     index = passage_index(ctx)
     topic = dialogue.get("topic")
     if reading.move == "related" and topic:
-        return related(index, dialogue)
+        return related(index, dialogue, forward=bool(FORWARD.search(text)))
     if reading.move == "next_section" and topic:
         return continue_lesson(index, dialogue)
     if reading.move == "check" and topic:
@@ -221,7 +226,7 @@ def covered(index: PassageIndex, text: str, coverage: float) -> bool:
     """Does the course answer this? The best passage's cosine, and the words the course never uses."""
     if coverage < SCOPE_FLOOR:
         return False
-    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text))
+    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
     if distinctive and coverage < SCOPE_CEILING:
         return False
     return not (coverage < SCOPE_SURE and len(missing) >= 2)
@@ -230,7 +235,7 @@ def covered(index: PassageIndex, text: str, coverage: float) -> bool:
 def unfamiliar(index: PassageIndex, text: str, reading: Reading) -> bool:
     """A short message whose own words the course never uses ("do you like pizza?") is not a follow-up."""
     words = content_words(text)
-    missing, _ = unknown_terms(text, index.vocabulary, words)
+    missing, _ = unknown_terms(text, index.vocabulary, words, index.text)
     return bool(words) and len(missing) == len(words) and reading.move == "explain"
 
 
@@ -277,7 +282,7 @@ def teach_reply(index: PassageIndex, dialogue: dict, move: str, passages: list[P
 
 def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage: float, off_topic: bool) -> dict:
     """Out of scope: say so, suggest the nearest lessons, cite nothing."""
-    _missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text))
+    _missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
     if off_topic or (coverage < NEAR_MIN - 0.05 and not distinctive):
         line = ("That's outside what I can help with here: I'm your tutor for LLMs and transformers. "
                 "Ask me about attention, RAG, prompting, fine-tuning or deployment.")  # fmt: skip
@@ -291,12 +296,13 @@ def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage
                  suggested=near)  # fmt: skip
 
 
-def related(index: PassageIndex, dialogue: dict) -> dict:
+def related(index: PassageIndex, dialogue: dict, forward: bool = False) -> dict:
     lesson = dialogue["topic"]["lesson"]
-    rows = [f"- **{index.lesson_title(s)}** · `{s}`" for s in related_lessons(index, lesson)]
+    after = related_lessons(index, lesson, forward=forward)
+    rows = [f"- **{index.lesson_title(s)}** · `{s}`" for s in after]
     text = f"After **{index.lesson_title(lesson)}**, these build on it or sit close to it:\n\n" + "\n".join(rows)
     text += "\n\n`/learn NAME` walks you through one section by section."
-    citations = [{"source": s, "heading": index.lesson_title(s), "anchor": ""} for s in related_lessons(index, lesson)]
+    citations = [{"source": s, "heading": index.lesson_title(s), "anchor": ""} for s in after]
     dialogue = {**dialogue, "moves": [*dialogue.get("moves", []), "related"]}
     return reply(text, dialogue, citations=citations, moves=["Check my understanding"], move="related")
 

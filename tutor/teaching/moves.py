@@ -143,18 +143,21 @@ def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]
     return []
 
 
-def related_lessons(index: PassageIndex, lesson: str, n: int = 2) -> list[str]:
+def related_lessons(index: PassageIndex, lesson: str, n: int = 2, forward: bool = False) -> list[str]:
     """What to read after a lesson: the next one in course order, then the closest in content within the
-    same module (the course's own structure before similarity across the whole course)."""
+    same module (the course's own structure before similarity across the whole course). `forward` ("what
+    should I read after this?") keeps to lessons that come later in the course."""
     order = index.order
     out = []
-    if lesson in order and order.index(lesson) + 1 < len(order):
-        out.append(order[order.index(lesson) + 1])
+    at = order.index(lesson) if lesson in order else -1
+    if at >= 0 and at + 1 < len(order):
+        out.append(order[at + 1])
     here = index.lesson_vectors.get(lesson)
     module = lesson.split("/")[0]
+    later = set(order[at + 1 :]) if forward and at >= 0 else set(order)
     if here is not None:
         sims = sorted(((float(v @ here), s) for s, v in index.lesson_vectors.items() if s != lesson), reverse=True)
-        out += [s for _sim, s in sims if s not in out and s.startswith(module + "/")]
+        out += [s for _sim, s in sims if s not in out and s.startswith(module + "/") and s in later]
     return out[:n]
 
 
@@ -174,10 +177,31 @@ def scope_score(index: PassageIndex, vector: np.ndarray) -> float:
     return float(index.similarities(vector)[ids].max()) if len(ids) else 0.0
 
 
-def unknown_terms(text: str, vocabulary: frozenset[str], words: list[str]) -> tuple[list[str], list[str]]:
+GENERIC_SUFFIXES = ("type", "style", "like", "based", "sized", "size", "level", "specific", "friendly", "only")
+
+
+def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
+    """A word the course uses, in any simple inflection ("papers", "tokenizing"). A compound is known when
+    the course writes it (with spaces or hyphens: "repair-and-retry") or it is a known word with a generic
+    suffix ("bert-type", "gpt-2"); "text-to-speech" is not, though each part is."""
+    if re.fullmatch(r"[\d.]+", word):
+        return True
+    if "-" in word:
+        parts = [part for part in word.split("-") if part] or [word]
+        if parts[-1] in GENERIC_SUFFIXES or re.fullmatch(r"[\d.]+", parts[-1]):
+            return all(known(part, vocabulary) for part in parts[:-1])
+        return bool(text) and re.search(r"[\s-]+".join(map(re.escape, parts)), text) is not None
+    forms = {word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
+             word.removesuffix("ed"), word.removesuffix("ing") + "e", word.removesuffix("ed") + "e"}  # fmt: skip
+    return any(f in vocabulary for f in forms if len(f) > 1)
+
+
+def unknown_terms(
+    text: str, vocabulary: frozenset[str], words: list[str], course_text: str = ""
+) -> tuple[list[str], list[str]]:
     """(content words the course never uses, of which the distinctive ones: acronyms written in capitals,
-    hyphenated compounds)."""
-    missing = [w for w in words if w.removesuffix("'s") not in vocabulary and not re.fullmatch(r"[\d.]+", w)]
+    hyphenated compounds, names in the possessive ("mamba's"))."""
+    missing = [w for w in words if not known(w.removesuffix("'s"), vocabulary, course_text)]
     capitals = {m.lower() for m in re.findall(r"\b[A-Z][A-Z0-9]{1,6}\b", text)}
-    distinctive = [w for w in missing if w.removesuffix("'s") in capitals or "-" in w]
+    distinctive = [w for w in missing if w.removesuffix("'s") in capitals or "-" in w or w.endswith("'s")]
     return missing, distinctive

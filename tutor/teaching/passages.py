@@ -180,6 +180,11 @@ class PassageIndex:
         return frozenset(words)
 
     @cached_property
+    def text(self) -> str:
+        """The whole course text, lowercased (for phrases such as "repair and retry")."""
+        return "\n".join(f"{p.heading} {p.text}".lower() for p in self.passages)
+
+    @cached_property
     def teachable_ids(self) -> np.ndarray:
         """Rows of every passage except self-check questions (which ask rather than answer)."""
         return np.array([p.id for p in self.passages if p.role != "selfcheck"], dtype=np.int64)

@@ -1,0 +1,109 @@
+"""The learned part of routing: which action a free-text message asks for.
+
+Trained at first use on `data/intent_examples.yaml`, ~660 learner messages written for this purpose by a
+writer who saw neither the router nor the routing eval (evals/datasets/routing_paraphrases.yaml), with
+many hard negatives ("how do I run a model on a GPU?" is a question, not a run request). Features: word
+and character n-grams (typos, "quizz", "thru") and the MiniLM sentence vector (paraphrase). A logistic
+regression over them generalised from those examples to the eval's unseen phrasings far better than
+hand-written patterns did (held-out accuracy 0.92 against 0.74); the choice of features was made on the
+eval's tune split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+EXAMPLES = Path(__file__).resolve().parent / "data" / "intent_examples.yaml"
+REGULARISATION = 10.0  # sklearn's C; chosen on the tune split (1 and 10 tied on held-out data)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+
+
+class IntentModel:
+    """Logistic regression over [word n-grams, char n-grams, MiniLM vector]."""
+
+    def __init__(self, texts: list[str], labels: list[str], vectors: np.ndarray) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        self.words.fit(texts)
+        self.chars.fit(texts)
+        features = self._features(texts, vectors)
+        self.model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(features, labels)
+
+    def _features(self, texts: list[str], vectors: np.ndarray):
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([self.words.transform(texts), self.chars.transform(texts), csr_matrix(vectors)]).tocsr()
+
+    def predict(self, text: str, vector: np.ndarray | None = None) -> Prediction:
+        vector = sentence_vector(text) if vector is None else vector
+        probs = self.model.predict_proba(self._features([text], vector[None, :]))[0]
+        best = int(np.argmax(probs))
+        return Prediction(str(self.model.classes_[best]), float(probs[best]))
+
+
+def load_examples(path: Path = EXAMPLES) -> tuple[list[str], list[str]]:
+    rows = yaml.safe_load(path.read_text())["examples"]
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+@lru_cache(maxsize=512)
+def _cached_vector(text: str) -> bytes:
+    from tutor.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder.load().encode([text[:1000]])[0].tobytes()
+
+
+def sentence_vector(text: str) -> np.ndarray:
+    """One message's MiniLM vector, cached: routing and teaching embed the same message once."""
+    return np.frombuffer(_cached_vector(text), dtype=np.float32)
+
+
+def _example_vectors(texts: list[str], cache_dir: Path | None) -> np.ndarray:
+    from tutor.embeddings import MiniLMEmbedder
+
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    cache = cache_dir / f"intents-{digest}.npy" if cache_dir else None
+    if cache is not None and cache.exists():
+        vectors = np.load(cache)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    vectors = MiniLMEmbedder.load().encode(texts)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(cache)
+    return vectors
+
+
+_model: IntentModel | None = None
+_lock = threading.Lock()
+
+
+def get_intent_model(cache_dir: Path | None = None) -> IntentModel:
+    """The process-wide model (about 0.7 s to fit once the example vectors are cached)."""
+    global _model
+    with _lock:
+        if _model is None:
+            if cache_dir is None:
+                from tutor.config import get_settings
+
+                cache_dir = get_settings().data_dir / "cache"
+            texts, labels = load_examples()
+            _model = IntentModel(texts, labels, _example_vectors(texts, cache_dir))
+        return _model
