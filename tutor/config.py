@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(8000, ge=100, description="Longest learner message accepted.")
     history_messages: int = Field(16, ge=2, description="Messages of history sent to the model (older are trimmed).")
     concurrency: int = Field(8, ge=1, description="Learners served at once by the web UI.")
+    # a public deployment's limits (README, "Deploying for a group")
+    secret_key: str | None = Field(
+        None, description="Signs learner ids; unset = a random key kept in the data dir (0600), stable across restarts."
+    )
+    max_kernels: int = Field(20, ge=1, description="Python kernels in total (one per learner).")
+    messages_per_minute: int = Field(30, ge=1, description="Messages one learner may send per minute.")
+    logins_per_minute: int = Field(10, ge=1, description="Login attempts per minute per user name and per address.")
+    max_upload_mb: int = Field(5, ge=1, description="Largest file upload accepted.")
+    max_request_kb: int = Field(256, ge=16, description="Largest request body accepted (uploads aside).")
+    queue_size: int = Field(64, ge=1, description="Turns waiting for the web UI at most; more are told it is busy.")
 
     @field_validator("data_dir")
     @classmethod

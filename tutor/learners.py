@@ -7,14 +7,16 @@ through another's id.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE learners (
@@ -63,6 +65,9 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (learner_id, item)
     );
     """,
+    3: """
+    CREATE UNIQUE INDEX attempts_once ON attempts (learner_id, quiz_id, item_id) WHERE quiz_id IS NOT NULL;
+    """,
 }
 
 
@@ -91,6 +96,16 @@ class _SqliteDB:
     def migrate(self, version: int, script: str) -> None:
         self.conn.executescript(f"BEGIN; {script} PRAGMA user_version={version}; COMMIT;")
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
@@ -116,6 +131,11 @@ class _PostgresDB:
             self.conn.execute(script)
             self.conn.execute("DELETE FROM tutor_schema")
             self.conn.execute("INSERT INTO tutor_schema (version) VALUES (%s)", (version,))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
 
     def version(self) -> int:
         row = self.conn.execute("SELECT max(version) FROM tutor_schema").fetchone()
@@ -224,14 +244,34 @@ class LearnerStore:
         hinted: bool = False,
         answer: str = "",
         quiz_id: str | None = None,
-    ) -> None:
-        with self._lock:
-            self._db.execute(
+        update_mastery: Callable[[float | None], float] | None = None,
+    ) -> bool:
+        """Record one graded answer, at most once per (quiz attempt, item): a turn replayed after a crash
+        between this store and the conversation checkpoint finds the row and changes nothing. The mastery
+        update (`update_mastery(p_before) -> p_after`) runs in the same transaction, only for a new row.
+        Returns whether the answer was new."""
+        with self._lock, self._db.transaction():
+            rows = self._db.execute(
                 "INSERT INTO attempts (learner_id, quiz_id, item_id, skill, item_type, correct, score, hinted, "
-                "answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "answer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (learner_id, quiz_id, item_id) WHERE quiz_id IS NOT NULL DO NOTHING RETURNING id",
                 (learner_id, quiz_id, item_id, skill, item_type, int(correct), score, int(hinted), answer[:4000],
                  time.time()),
             )  # fmt: skip
+            if not rows:
+                return False
+            if update_mastery is not None:
+                found = self._db.execute(
+                    "SELECT p_known FROM mastery WHERE learner_id = ? AND skill = ?", (learner_id, skill)
+                )
+                after = update_mastery(found[0][0] if found else None)
+                self._db.execute(
+                    "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) "
+                    "VALUES (?, ?, ?, 1, ?) ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
+                    "observations = mastery.observations + 1, updated_at = excluded.updated_at",
+                    (learner_id, skill, after, time.time()),
+                )
+            return True
 
     def attempts(self, learner_id: str, quiz_id: str | None = None) -> list[dict[str, Any]]:
         sql = (

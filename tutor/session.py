@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,7 +21,9 @@ from langgraph.types import Command
 from tutor.agent.context import Context
 from tutor.agent.graph import build_graph
 from tutor.config import Settings
+from tutor.identity import Identity, load_key
 from tutor.learners import LearnerStore, is_postgres_url
+from tutor.limits import RateLimiter
 from tutor.models import ProviderError, build_chat_model, parse_model_spec
 
 if TYPE_CHECKING:
@@ -91,6 +95,16 @@ def make_checkpointer(settings: Settings):
     return SqliteSaver(conn), conn.close
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Any string a client can send, made safe for the model, the stores and the stream: lone surrogates
+    (which cannot be encoded as UTF-8) become U+FFFD, control characters other than tab and newline go."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return CONTROL.sub("", text)
+
+
 def thread_id(learner_id: str) -> str:
     """One persistent conversation per learner, so a reload or a restart finds it again."""
     return f"learner:{learner_id}"
@@ -107,6 +121,16 @@ class TutorSession:
         self.learners = LearnerStore(self.settings.learner_db, self.settings.database_url)
         self.checkpointer, self._closer = make_checkpointer(self.settings)
         self.graph = build_graph(self.checkpointer)
+        self.identity = Identity(load_key(self.settings.data_dir, self.settings.secret_key))
+        self.message_limit = RateLimiter(self.settings.messages_per_minute)
+        self._turn_locks: dict[str, threading.Lock] = {}
+        self._turn_locks_guard = threading.Lock()
+
+    def turn_lock(self, learner_id: str) -> threading.Lock:
+        """One turn at a time per learner: a second tab's message waits for the first to finish, so the
+        checkpoint keeps every message and reply, in order."""
+        with self._turn_locks_guard:
+            return self._turn_locks.setdefault(learner_id, threading.Lock())
 
     @property
     def model_label(self) -> str:
@@ -151,11 +175,25 @@ class TutorSession:
     ) -> Iterator[TurnEvent]:
         """Run one turn, yielding tokens as they arrive and whole messages from non-LLM nodes.
 
-        Closing the iterator early (or `canceller.cancel()`) stops the model at its next token."""
+        Closing the iterator early (or `canceller.cancel()`) stops the model at its next token.
+        Interactive (web) turns are rate-limited per learner."""
+        text = clean_text(text or "")
         problem = self.validate_message(text)
         if problem:
             yield TurnEvent("error", problem)
             return
+        wait = self.message_limit.check(learner_id) if interactive else 0.0
+        if wait:
+            limit = self.settings.messages_per_minute
+            yield TurnEvent("error", f"That is more than {limit} messages a minute (TUTOR_MESSAGES_PER_MINUTE). "
+                                     f"Wait {wait:.0f} s and send it again; nothing was lost.")  # fmt: skip
+            return
+        with self.turn_lock(learner_id):
+            yield from self._stream_turn(learner_id, text, canceller, interactive)
+
+    def _stream_turn(
+        self, learner_id: str, text: str, canceller: CancelOnDemand | None, interactive: bool
+    ) -> Iterator[TurnEvent]:
         inputs: Any
         if self.pending_question(learner_id) is not None:
             inputs = Command(resume=text)  # the learner is answering the question the graph asked

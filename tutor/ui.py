@@ -1,8 +1,10 @@
 """The web UI (Gradio 6 Blocks): streamed chat over the same graph as the CLI, plus a progress sidebar.
 
-Each browser keeps a persistent learner id in localStorage (`gr.BrowserState`); with auth on, the
-login name is the learner id. The conversation is reloaded from the checkpointer on page load, so it
-survives a reload and a server restart. Questions the graph asks (intake) appear as option buttons.
+Each browser keeps a learner code issued and signed by the server (tutor/identity.py) in localStorage
+(`gr.BrowserState`); with auth on, the login name is the learner id. Every handler checks the code, so
+an id alone, or a private endpoint called by index, reaches nobody's data. The chat shown is always
+rebuilt from the server's checkpoint, never taken from the request, so it survives a reload and a
+server restart. Questions the graph asks (intake) appear as option buttons.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import uuid
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from tutor.learner.placement import TRACK_NAMES
 from tutor.learner.progress import LearnerModel
-from tutor.session import TutorSession
+from tutor.session import TutorSession, clean_text
 
 EMBEDDED_NOTICE = (
     "You are talking to the small embedded model (SmolLM2-135M, runs on your CPU). It is fast but often "
@@ -53,20 +55,24 @@ def quick_replies(messages: list[BaseMessage]) -> list[str]:
     return []
 
 
-def image_messages(images: list[str], media_dir: Path) -> list[dict[str, Any]]:
-    """Base64 PNGs from a code run -> chat messages showing the image inline (files under the data dir)."""
+def image_messages(images: list[str], media_dir: Path, owner_key: str = "") -> list[dict[str, Any]]:
+    """Base64 PNGs from a code run -> chat messages showing the image inline (files under the data dir).
+    The file name is keyed by the owner's secret (`Identity.media_key`): another user who knows or
+    guesses the picture cannot compute its URL."""
     out = []
     media_dir.mkdir(parents=True, exist_ok=True)
     for data in images:
         raw = base64.b64decode(data)
-        path = media_dir / f"{hashlib.sha256(raw).hexdigest()[:16]}.png"
+        path = media_dir / f"{hashlib.sha256(owner_key.encode() + raw).hexdigest()[:32]}.png"
         if not path.exists():
             path.write_bytes(raw)
         out.append({"role": "assistant", "content": gr.Image(value=str(path), show_label=False)})
     return out
 
 
-def to_chat_messages(messages: list[BaseMessage], media_dir: Path | None = None) -> list[dict[str, Any]]:
+def to_chat_messages(
+    messages: list[BaseMessage], media_dir: Path | None = None, owner_key: str = ""
+) -> list[dict[str, Any]]:
     """Checkpointed LangChain messages -> Gradio chat messages (tool calls as collapsible panels)."""
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -86,7 +92,7 @@ def to_chat_messages(messages: list[BaseMessage], media_dir: Path | None = None)
                 out.append({"role": "assistant", "content": m.text})
             images = (m.additional_kwargs.get("run") or {}).get("images", [])
             if images and media_dir is not None:
-                out += image_messages(images, media_dir)
+                out += image_messages(images, media_dir, owner_key)
         elif isinstance(m, ToolMessage):
             out.append(
                 {
@@ -146,11 +152,16 @@ def _citation(c: dict) -> str:
     return f"{source}#{anchor}" if anchor else source
 
 
-def _learner_id(stored: str | None, request: gr.Request | None) -> str:
+RESUME = re.compile(r"^\s*/resume\s+(?P<code>\S+)\s*$")
+NOT_RECOGNISED = "⚠️ This page's learner code is not valid on this server. Reload the page to start a new session."
+
+
+def learner_of(session: TutorSession, stored: str | None, request: gr.Request | None) -> str | None:
+    """The learner a request acts for: the login, else the browser's signed code; None for anything else."""
     username = getattr(request, "username", None) if request is not None else None
     if username:
         return f"user:{username}"
-    return stored or f"browser:{uuid.uuid4().hex}"
+    return session.identity.learner(stored)
 
 
 def build_ui(session: TutorSession) -> gr.Blocks:
@@ -170,7 +181,7 @@ def build_ui(session: TutorSession) -> gr.Blocks:
         return gr.update(choices=choices, value=None, visible=bool(choices), label="Quick replies")
 
     with gr.Blocks(title="llm-tutor") as demo:
-        learner_state = gr.BrowserState("", storage_key="llm_tutor_learner")
+        learner_state = gr.BrowserState("", storage_key="llm_tutor_learner", secret=session.identity.storage_secret())
         with gr.Row():
             gr.Markdown("## llm-tutor · LLMs and Transformers")
             gr.Markdown(f"Model: **{session.model_label}**", elem_id="model-label")
@@ -205,37 +216,69 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                 sidebar = gr.HTML(elem_id="sidebar")
                 sources = gr.Dropdown(label="Sources of the last answer", choices=[], elem_id="sources")
                 viewer = gr.Markdown(elem_id="viewer")
+                with gr.Accordion("Continue on another device", open=False, visible=not session.settings.auth):
+                    resume_code = gr.Textbox(
+                        label="Your resume code (keep it private; type /resume CODE in another browser)",
+                        interactive=False,
+                        buttons=["copy"],
+                        elem_id="resume-code",
+                    )
 
-        def on_load(stored: str, request: gr.Request):
-            learner_id = _learner_id(stored, request)
-            session.learners.touch(learner_id)
-            session.learners.count_visit(learner_id)
-            history = to_chat_messages(session.history(learner_id), media_dir)
-            if not history and session.pending_question(learner_id) is None:
-                history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
+        def page_history(learner_id: str) -> list[dict]:
+            """The chat as the server has it, plus the question the graph is waiting on."""
+            history = to_chat_messages(session.history(learner_id), media_dir, session.identity.media_key(learner_id))
             pending = session.pending_question(learner_id)
+            if not history and pending is None:
+                history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
             if pending:
                 if pending.get("intro") and not history:
                     history.append({"role": "assistant", "content": pending["intro"]})
+                for i, text in enumerate(pending.get("asked") or []):
+                    history.append({"role": "assistant" if i % 2 == 0 else "user", "content": text})
                 history.append({"role": "assistant", "content": pending["question"]})
+            return history
+
+        def on_load(stored: str, request: gr.Request):
+            learner_id = learner_of(session, stored, request)
+            code = stored if learner_id and not getattr(request, "username", None) else ""
+            if learner_id is None:  # first visit (or a code this server never issued): a new learner
+                code = session.identity.issue()
+                learner_id = session.identity.learner(code)
+            session.learners.touch(learner_id)
+            session.learners.count_visit(learner_id)
             socratic_on = bool(model.profile(learner_id).get("socratic"))
             return (
-                history,
-                learner_id,
+                page_history(learner_id),
+                code,
                 options_update(learner_id),
                 sidebar_html(model.progress(learner_id)),
                 gr.update(value=socratic_on),
+                code,
             )
 
-        def respond(message: str, history: list[dict], stored: str, request: gr.Request) -> Iterator[tuple]:
-            learner_id = _learner_id(stored, request)
-            history = [*(history or []), {"role": "user", "content": message}]
+        def respond(message: str, stored: str, request: gr.Request) -> Iterator[tuple]:
+            keep = gr.update()
+            message = clean_text(message if isinstance(message, str) else "")  # lone surrogates break the stream
+            resume = RESUME.match(message or "")
+            if resume and not getattr(request, "username", None):
+                yield from switch_learner(resume.group("code"), stored)
+                return
+            learner_id = learner_of(session, stored, request)
+            issued = keep
+            if learner_id is None and not stored and not getattr(request, "username", None):
+                issued = session.identity.issue()  # an API client's first call: a new learner and its code
+                learner_id = session.identity.learner(issued)
+            if learner_id is None:
+                yield [{"role": "assistant", "content": NOT_RECOGNISED}], "", keep, keep, keep, keep, keep
+                return
+            history = [*page_history(learner_id), {"role": "user", "content": message}]
             hidden = gr.update(visible=False)
             side = sidebar_html(model.progress(learner_id))
             no_sources = gr.update()
-            yield history, "", learner_id, hidden, side, no_sources
+            yield history, "", issued, hidden, side, no_sources, issued
             answer: dict[str, Any] | None = None
             cited: list[str] = []
+            failed = False
             for event in session.stream_turn(learner_id, message, interactive=True):
                 if event.kind == "token":
                     if answer is None:
@@ -248,7 +291,8 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                     else:  # the node's final text replaces what was streamed (e.g. framing + quotes)
                         answer["content"] = event.text
                     answer = None
-                    history += image_messages(event.data.get("images", []), media_dir)
+                    history += image_messages(event.data.get("images", []), media_dir,
+                                              session.identity.media_key(learner_id))  # fmt: skip
                     cited += [_citation(c) for c in event.data.get("citations", [])]
                 elif event.kind == "tool_call":
                     answer = None
@@ -271,24 +315,41 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                 elif event.kind == "interrupt":
                     history.append({"role": "assistant", "content": event.text})
                 elif event.kind == "error":
+                    failed = True
                     history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
-                yield history, "", learner_id, hidden, side, no_sources
+                yield history, "", keep, hidden, side, no_sources, keep
             cited = list(dict.fromkeys(c for c in cited if c))
             source_update = gr.update(choices=cited, value=None) if cited else no_sources
             yield (
-                history,
+                history if failed else page_history(learner_id),  # a refusal is not in the checkpoint: keep it shown
                 "",
-                learner_id,
+                issued,
                 options_update(learner_id),
                 sidebar_html(model.progress(learner_id)),
                 source_update,
+                issued,
             )
 
-        outputs = [chatbot, textbox, learner_state, options, sidebar, sources]
+        def switch_learner(code: str, stored: str) -> Iterator[tuple]:
+            """`/resume CODE`: this browser continues as the learner the code belongs to."""
+            keep = gr.update()
+            learner_id = session.identity.learner(code)
+            if learner_id is None:
+                note = "⚠️ That resume code is not valid here. Copy it again from *Continue on another device*."
+                current = learner_of(session, stored, None)
+                history = page_history(current) if current else []
+                yield [*history, {"role": "assistant", "content": note}], "", keep, keep, keep, keep, keep
+                return
+            history = [*page_history(learner_id), {"role": "assistant", "content": "Welcome back: this is your "
+                                                   "conversation and progress from the other device."}]  # fmt: skip
+            yield (history, "", code, options_update(learner_id), sidebar_html(model.progress(learner_id)), keep,
+                   code)  # fmt: skip
+
+        outputs = [chatbot, textbox, learner_state, options, sidebar, sources, resume_code]
         demo.load(
             on_load,
             inputs=[learner_state],
-            outputs=[chatbot, learner_state, options, sidebar, socratic],
+            outputs=[chatbot, learner_state, options, sidebar, socratic, resume_code],
             api_visibility="private",
         )
 
@@ -307,51 +368,83 @@ def build_ui(session: TutorSession) -> gr.Blocks:
         sources.change(open_source, inputs=[sources], outputs=[viewer], api_visibility="private")
 
         def on_socratic(on: bool, stored: str, request: gr.Request) -> None:
-            session.learners.update_profile(_learner_id(stored, request), socratic=bool(on))
+            learner_id = learner_of(session, stored, request)
+            if learner_id:
+                session.learners.update_profile(learner_id, socratic=bool(on))
 
         socratic.input(on_socratic, inputs=[socratic, learner_state], api_visibility="private")
         chat_event = gr.on(
             triggers=[textbox.submit, send.click],
             fn=respond,
-            inputs=[textbox, chatbot, learner_state],
+            inputs=[textbox, learner_state],
             outputs=outputs,
             api_name="chat",
         )
         option_event = options.input(
-            respond, inputs=[options, chatbot, learner_state], outputs=outputs, api_visibility="private"
+            respond, inputs=[options, learner_state], outputs=outputs, api_visibility="private"
         )
 
         def on_stop(stored: str, request: gr.Request) -> None:
             from tools.kernel import get_kernel_service
 
-            learner_id = _learner_id(stored, request)
-            if get_kernel_service().has_session(learner_id):
+            learner_id = learner_of(session, stored, request)
+            if learner_id and get_kernel_service().has_session(learner_id):
                 get_kernel_service().interrupt(learner_id)
 
         stop.click(on_stop, inputs=[learner_state], cancels=[chat_event, option_event], api_visibility="private")
 
-        def on_restart(history: list[dict], stored: str, request: gr.Request) -> list[dict]:
+        def on_restart(stored: str, request: gr.Request) -> list[dict]:
             from tools.kernel import get_kernel_service
 
-            note = get_kernel_service().restart(_learner_id(stored, request))
-            return [*(history or []), {"role": "assistant", "content": note}]
+            learner_id = learner_of(session, stored, request)
+            if learner_id is None:
+                return [{"role": "assistant", "content": NOT_RECOGNISED}]
+            note = get_kernel_service().restart(learner_id)
+            return [*page_history(learner_id), {"role": "assistant", "content": note}]
 
-        restart.click(on_restart, inputs=[chatbot, learner_state], outputs=[chatbot], api_visibility="private")
+        restart.click(on_restart, inputs=[learner_state], outputs=[chatbot], api_visibility="private")
     return demo
 
 
 def launch(session: TutorSession, host: str, port: int, block: bool = True) -> gr.Blocks:
+    from starlette.middleware import Middleware
+
+    from tutor.guard import Guard
+    from tutor.limits import RateLimiter
+
+    settings = session.settings
     demo = build_ui(session)
-    demo.queue(default_concurrency_limit=session.settings.concurrency)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    logins = RateLimiter(settings.logins_per_minute)
+    guard = Middleware(Guard, max_body=settings.max_request_kb * 1024, max_upload=settings.max_upload_mb * 2**20,
+                       logins=logins)  # fmt: skip
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=session.settings.auth_pairs() or None,
+        auth=login_checker(settings.auth_pairs()),
+        auth_message="Log in with the name and password your course organiser gave you.",
         prevent_thread_lock=not block,
         show_error=True,
         quiet=False,
         footer_links=[],
-        allowed_paths=[str(session.settings.data_dir / "media")],
+        allowed_paths=[str(settings.data_dir / "media")],
+        max_file_size=settings.max_upload_mb * 2**20,
+        app_kwargs={"middleware": [guard]},
         css=CSS,
     )
     return demo
+
+
+def login_checker(pairs: list[tuple[str, str]]):
+    """Gradio's auth callback: constant-time password comparison (rate limits are in the guard)."""
+    if not pairs:
+        return None
+    import hmac
+
+    logins = dict(pairs)
+
+    def check(username: str, password: str) -> bool:
+        expected = logins.get(username)
+        return expected is not None and hmac.compare_digest(expected.encode(), (password or "").encode())
+
+    return check

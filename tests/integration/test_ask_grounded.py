@@ -26,6 +26,8 @@ def test_ask_positional_encoding_is_cited_and_supported(index_dir):
     assert out["citations"], out
     sections = {(lesson.source, " > ".join(s.path)): s.text for lesson in load_lessons(knowledge_dir())
                 for s in lesson.sections}  # fmt: skip
+    for lesson in load_lessons(knowledge_dir()):  # a lesson's opening paragraphs are cited as the lesson itself
+        sections[(lesson.source, f"{lesson.meta.title} > {lesson.meta.title}")] = lesson.body.split("\n## ", 1)[0]
     quoted = [line[2:] for line in out["answer"].splitlines() if line.startswith("> ") and len(line) > 30]
     assert quoted, "the answer quotes course text"
     cited_text = " ".join(sections.get((c["source"], c["heading"]), "") for c in out["citations"])

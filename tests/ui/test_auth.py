@@ -25,18 +25,18 @@ def test_logins_are_isolated(tmp_path):
     try:
         assert httpx.get(url + "config", timeout=10).status_code == 401  # no session cookie, no app
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types for 401
-            Client(url, verbose=False).predict("/help", [], "", api_name="/chat")
+            Client(url, verbose=False).predict("/help", "", api_name="/chat")
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types for 401
-            Client(url, verbose=False, auth=("ann", "wrong")).predict("/help", [], "", api_name="/chat")
+            Client(url, verbose=False, auth=("ann", "wrong")).predict("/help", "", api_name="/chat")
         ann = Client(url, verbose=False, auth=("ann", "pw-ann"))
         bob = Client(url, verbose=False, auth=("bob", "pw-bob"))
         session.learners.update_profile("user:ann", track="software_engineer", strategy="practice_first")
-        ann.predict("/track ml_researcher", [], "", api_name="/chat")
-        ann.predict("ann's private question", [], "", api_name="/chat")
+        ann.predict("/track ml_researcher", "", api_name="/chat")
+        ann.predict("ann's private question", "", api_name="/chat")
         # bob claims ann's learner id in the browser-state field: the login name wins
-        history, _, learner, *_ = bob.predict("/progress", [], "user:ann", api_name="/chat")
-        assert learner == "user:bob"
+        history, *_ = bob.predict("/progress", "user:ann", api_name="/chat")
         assert "not placed yet" in str(history[-1]["content"])
+        assert all("private" not in str(m["content"]) for m in history)
         assert all("private" not in m.text for m in session.history("user:bob"))
         assert session.learners.get("user:ann")["profile"]["track"] == "ml_researcher"
         assert any("private" in m.text for m in session.history("user:ann"))

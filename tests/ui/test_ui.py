@@ -23,20 +23,22 @@ def test_gradio_client_gets_an_answer(served_app):
 
     url, session = served_app
     client = Client(url, verbose=False)
-    history, textbox, learner, *_ = client.predict("/help", [], "api-learner", api_name="/chat")
-    assert textbox == "" and learner == "api-learner"
+    # the first call without a code creates a learner and returns its signed code
+    history, textbox, code, *_ = client.predict("/help", "", api_name="/chat")
+    learner = session.identity.learner(code)
+    assert textbox == "" and learner and learner.startswith("browser:")
     assert history[-1]["role"] == "assistant" and "/lesson" in str(history[-1]["content"])
     # a learner without a track gets the question answered and the intake offered, never forced
-    history, *_ = client.predict("What is a token?", [], "api-learner", api_name="/chat")
+    history, *_ = client.predict("What is a token?", code, api_name="/chat")
     assert "Set up my plan" in str(history[-1]["content"]) and "(1/6)" not in str(history[-1]["content"])
-    history, *_ = client.predict("/start", history, "api-learner", api_name="/chat")
+    history, *_ = client.predict("/start", code, api_name="/chat")
     assert "(1/6)" in str(history[-1]["content"])
     for answer in ["Software engineer / developer", "2", "4", "ship", "skip", "practice"]:
-        history, *_ = client.predict(answer, history, "api-learner", api_name="/chat")
+        history, *_ = client.predict(answer, code, api_name="/chat")
     assert "Your track: Software Engineers" in str(history[-1]["content"])
-    history, *_ = client.predict("What is a token?", [], "api-learner", api_name="/chat")
+    history, *_ = client.predict("What is a token?", code, api_name="/chat")
     assert history[-1]["role"] == "assistant" and str(history[-1]["content"]).strip()
-    assert session.learners.get("api-learner")["profile"]["track"] == "software_engineer"
+    assert session.learners.get(learner)["profile"]["track"] == "software_engineer"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make test`")

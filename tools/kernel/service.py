@@ -79,8 +79,10 @@ class KernelService:
         gateway_url: str | None = None,
         sandbox: SandboxConfig | None = None,
         workdir_keep_days: float = 30,
+        max_kernels: int = 20,
     ) -> None:
         self.root = Path(root)
+        self.max_kernels = max_kernels
         self.gateway_url = gateway_url
         self.limits = limits or Limits()
         self.sandbox = sandbox or SandboxConfig.from_settings()
@@ -287,6 +289,12 @@ class KernelService:
             return RunResult(status="error", error={"ename": "SandboxUnavailable", "evalue": self.isolation,
                                                     "traceback": ""})  # fmt: skip
         timeout = float(timeout or self.default_timeout)
+        if session_id not in self.sessions and len(self.sessions) >= self.max_kernels:
+            await self.cull_idle()
+        if session_id not in self.sessions and len(self.sessions) >= self.max_kernels:
+            busy = f"All {self.max_kernels} Python kernels of this server are in use (TUTOR_MAX_KERNELS)."
+            return RunResult(status="error", error={"ename": "TooManyKernels", "traceback": "",
+                                                    "evalue": f"{busy} Try again in a few minutes."})  # fmt: skip
         handle = await self._take(session_id)
         async with handle.lock:
             handle.last_used = time.monotonic()
@@ -486,6 +494,7 @@ def get_kernel_service(settings: Any | None = None) -> KernelService:
                 gateway_url=s.kernel_gateway_url,
                 sandbox=SandboxConfig.from_settings(s),
                 workdir_keep_days=s.kernel_workdir_keep_days,
+                max_kernels=s.max_kernels,
             )
             atexit.register(_service.shutdown)
         return _service

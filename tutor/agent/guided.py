@@ -9,6 +9,7 @@ profile, so the sidebar shows it and a later visit continues where the learner s
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from tutor.agent.checks import bank_check, cloze_check, format_check
@@ -75,7 +76,7 @@ def present(dialogue: dict, index: PassageIndex, passages=None, note: str = "") 
     dialogue = {**dialogue, "topic": topic_of(section[0], section[0].heading), "shown": shown}
     body = f"{note}{header}\n\n{quote(passages)}"
     if check:
-        check = {**check, "guided": True}
+        check = {**check, "guided": True, "attempt": f"check:{uuid.uuid4().hex[:12]}"}
         dialogue = {**dialogue, "check": check, "asked": [*asked, check["item"]][-50:]}
         return f"{body}\n\n{format_check(check)}", dialogue
     return f"{body}\n\nSay **next** to go on to the next section.", {**dialogue, "check": None}

@@ -44,9 +44,11 @@ def intake(state: TutorState, runtime: Runtime[Context]) -> dict:
     for step, q in enumerate(QUESTIONS, 1):
         prompt = f"({step}/{len(QUESTIONS)}) {q.prompt}"
         while True:
+            asked = [m.text for m in transcript[1:]]  # this intake so far, so the page can show it again
             reply = interrupt(
-                {"kind": "intake", "question": prompt, "options": [o.label for o in q.options], "intro": INTRO}
-            )
+                {"kind": "intake", "question": prompt, "options": [o.label for o in q.options], "intro": INTRO,
+                 "asked": asked}
+            )  # fmt: skip
             text = str(reply or "").strip()[:500]
             if text.lower() in ("skip", "/skip", ""):
                 option = None

@@ -144,25 +144,27 @@ def question_payload(quiz: dict) -> dict[str, Any]:
 
 def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     quiz = dict(state["quiz"])
-    answer = interrupt(question_payload(quiz))  # nothing happens before the learner answers
+    payload = question_payload(quiz)
+    answer = interrupt(payload)  # nothing happens before the learner answers
     text = answer if isinstance(answer, str) else str(answer or "")
     control = text.strip().lower()
     item = get_item(quiz["items"][quiz["index"]])
-    said = HumanMessage(text if len(text) < 2000 else text[:2000] + " …")
+    # the question goes into the conversation with its answer, so a reload shows both
+    said = [AIMessage(payload["question"]), HumanMessage(text if len(text) < 2000 else text[:2000] + " …")]
     if control == "stop":
         quiz["status"] = "paused"
         note = "Quiz paused. `/quiz resume` continues where you left off; `/quiz discard` drops it."
-        return {"quiz": quiz, "messages": [said, AIMessage(note)]}
+        return {"quiz": quiz, "messages": [*said, AIMessage(note)]}
     if REVEAL_REQUEST.search(control) and len(control) < 80:  # Socratic inside quizzes: no answer before a try
         quiz["hinted"] = True
         note = f"I won't give the answer before you have tried, but here is a hint: 💡 {item.hint}"
-        return {"quiz": quiz, "messages": [said, AIMessage(note)]}
+        return {"quiz": quiz, "messages": [*said, AIMessage(note)]}
     if control == "hint":
         quiz["hinted"] = True
-        return {"quiz": quiz, "messages": [said, AIMessage(f"💡 {item.hint}")]}
+        return {"quiz": quiz, "messages": [*said, AIMessage(f"💡 {item.hint}")]}
     if control == "skip":
         quiz["results"] = [*quiz["results"], {"item": item.id, "skill": skill_of(item), "skipped": True}]
-        return {**_advance(quiz), "messages": [said, AIMessage("Skipped.")]}
+        return {**_advance(quiz), "messages": [*said, AIMessage("Skipped.")]}
     problem = check_answer_input(text)
     if problem:
         return {"quiz": quiz, "messages": [AIMessage(problem)]}
@@ -176,7 +178,7 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
 
     result = grade(item, text, run=run, model=None if ctx.embedded else ctx.model)
     if result.details.get("invalid"):
-        return {"quiz": quiz, "messages": [said, AIMessage(result.feedback)]}
+        return {"quiz": quiz, "messages": [*said, AIMessage(result.feedback)]}
     LearnerModel(ctx.learners).record_answer(
         learner_id, item.id, skill_of(item), item.type, result.correct, result.score, quiz["hinted"], text, quiz["id"]
     )
@@ -185,7 +187,7 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
         {"item": item.id, "skill": skill_of(item), "score": result.score, "correct": result.correct, "skipped": False},
     ]
     mark = "✅" if result.correct else ("🟡" if result.score > 0 else "❌")
-    return {**_advance(quiz), "messages": [said, AIMessage(f"{mark} {result.feedback}")]}
+    return {**_advance(quiz), "messages": [*said, AIMessage(f"{mark} {result.feedback}")]}
 
 
 def _advance(quiz: dict) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import Any
 
 import numpy as np
@@ -329,6 +330,7 @@ def ask_check(ctx: Context, dialogue: dict) -> dict:
     )
     if check is None:
         return reply("I have no check question for this section yet.", dialogue, move="check")
+    check = {**check, "attempt": f"check:{uuid.uuid4().hex[:12]}"}  # the key that records its answer once
     dialogue = {**dialogue, "check": check, "asked": [*asked, check["item"]][-50:],
                 "moves": [*dialogue.get("moves", []), "check"]}  # fmt: skip
     citation = {"source": topic["lesson"], "heading": topic["heading"], "anchor": topic["anchor"]}
@@ -354,8 +356,10 @@ def answer_check(state: TutorState, ctx: Context, dialogue: dict, text: str) -> 
     if result.get("invalid"):
         return reply(result["feedback"], dialogue, move="check", options=check.get("options", []))
     if result["skill"]:
+        tries = (dialogue.get("guided") or {}).get("tries", 0) if check.get("guided") else 0
+        attempt = f"{check.get('attempt') or 'check'}:{tries}"  # a replayed turn has the same key, a retry does not
         LearnerModel(ctx.learners).record_answer(learner_id, check["item"], result["skill"], result.get("type", "mcq"),
-                                                 result["correct"], result["score"], False, text, "check")  # fmt: skip
+                                                 result["correct"], result["score"], False, text, attempt)  # fmt: skip
     if check.get("guided"):
         return guided_answer(ctx, {**dialogue, "check": None}, result, learner_id)
     mark = "✅" if result["correct"] else "❌"

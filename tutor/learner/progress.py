@@ -79,13 +79,24 @@ class LearnerModel:
         answer: str = "",
         quiz_id: str | None = None,
         now: datetime | None = None,
-    ) -> dict[str, float]:
-        """One graded answer: attempt row, BKT update, and an FSRS review once the skill is mastered."""
+    ) -> dict[str, Any]:
+        """One graded answer: attempt row and BKT update in one transaction (at most once per quiz attempt
+        and item), then an FSRS review once the skill is mastered."""
         self.store.touch(learner_id)
-        self.store.add_attempt(learner_id, item_id, skill, item_type, correct, score, hinted, answer, quiz_id)
-        before = self.store.mastery(learner_id).get(skill, {}).get("p_known", bkt.PRIOR)
-        after = bkt.update(before, correct, item_type, score)
-        self.store.set_mastery(learner_id, skill, after)
+        seen: dict[str, float] = {}
+
+        def bkt_step(p_before: float | None) -> float:
+            seen["before"] = bkt.PRIOR if p_before is None else p_before
+            seen["after"] = bkt.update(seen["before"], correct, item_type, score)
+            return seen["after"]
+
+        new = self.store.add_attempt(
+            learner_id, item_id, skill, item_type, correct, score, hinted, answer, quiz_id, update_mastery=bkt_step
+        )
+        if not new:  # the same answer replayed: nothing changes
+            p = self.store.mastery(learner_id).get(skill, {}).get("p_known", bkt.PRIOR)
+            return {"before": p, "after": p, "duplicate": True}
+        before, after = seen["before"], seen["after"]
         cards = self.store.reviews(learner_id)
         now = now or datetime.now(UTC)
         if skill in cards:
