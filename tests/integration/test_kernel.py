@@ -142,3 +142,15 @@ def test_pool_makes_the_first_run_of_a_new_session_fast(service):
     assert service._pool, "the pool should hold a pre-warmed kernel"
     r = service.run("pooled-newcomer", "print(1)")
     assert r.status == "ok"
+
+
+def test_the_kernel_cap_refuses_a_new_learner_and_keeps_serving_the_others(tmp_path):
+    svc = KernelService(root=tmp_path, pool_size=0, idle_cull_s=600, max_kernels=1)
+    try:
+        assert svc.run("first", "x = 41").status == "ok"
+        refused = svc.run("second", "print('hello')")
+        assert refused.status == "error" and refused.error["ename"] == "TooManyKernels"
+        assert "TUTOR_MAX_KERNELS" in refused.error["evalue"]
+        assert svc.run("first", "print(x + 1)").stdout == "42\n"  # the learner who has a kernel keeps it
+    finally:
+        svc.shutdown()

@@ -231,3 +231,24 @@ def test_a_browser_finds_its_learner_after_a_server_restart(tmp_path):
             browser.close()
             demo.close()
             session.close()
+
+
+def test_a_full_queue_says_so_and_the_running_turn_finishes(tmp_path):
+    from gradio_client import Client
+
+    url, session, demo = serve(tmp_path, kernel_sandbox="off", concurrency=1, queue_size=1)
+    try:
+        codes = [Client(url, verbose=False).predict("hi", "", api_name="/chat")[2] for _ in range(3)]
+        jobs = [Client(url, verbose=False).submit("/run import time; time.sleep(4); print('done')", code,
+                                                  api_name="/chat") for code in codes]  # fmt: skip
+        outcomes = []
+        for job in jobs:
+            try:
+                outcomes.append(texts(job.result(timeout=120)))
+            except Exception as exc:  # gradio_client raises the server's refusal
+                outcomes.append(f"refused: {exc}")
+        assert any("done" in o for o in outcomes)  # the running turn finished
+        assert any(o.startswith("refused") and "queue is full" in o.lower() for o in outcomes), outcomes
+    finally:
+        demo.close()
+        session.close()

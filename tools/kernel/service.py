@@ -79,7 +79,7 @@ class KernelService:
         gateway_url: str | None = None,
         sandbox: SandboxConfig | None = None,
         workdir_keep_days: float = 30,
-        max_kernels: int = 20,
+        max_kernels: int | None = None,
     ) -> None:
         self.root = Path(root)
         self.max_kernels = max_kernels
@@ -289,9 +289,10 @@ class KernelService:
             return RunResult(status="error", error={"ename": "SandboxUnavailable", "evalue": self.isolation,
                                                     "traceback": ""})  # fmt: skip
         timeout = float(timeout or self.default_timeout)
-        if session_id not in self.sessions and len(self.sessions) >= self.max_kernels:
+        full = self.max_kernels is not None and len(self.sessions) >= self.max_kernels
+        if full and session_id not in self.sessions:
             await self.cull_idle()
-        if session_id not in self.sessions and len(self.sessions) >= self.max_kernels:
+        if full and session_id not in self.sessions and len(self.sessions) >= self.max_kernels:
             busy = f"All {self.max_kernels} Python kernels of this server are in use (TUTOR_MAX_KERNELS)."
             return RunResult(status="error", error={"ename": "TooManyKernels", "traceback": "",
                                                     "evalue": f"{busy} Try again in a few minutes."})  # fmt: skip
