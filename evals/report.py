@@ -17,8 +17,8 @@ from tutor.config import get_settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 SUITES = (
-    "retrieval", "placement", "grading", "answers", "tool_use", "conversation", "pedagogy", "groundedness",
-    "simulated_learners",
+    "retrieval", "placement", "grading", "short_answers", "answers", "tool_use", "conversation", "pedagogy",
+    "groundedness", "simulated_learners",
 )  # fmt: skip
 
 
@@ -62,6 +62,12 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| grading ({r['grading']['n']} labelled answers) | agreement (short / code) | {r['grading']['agreement']} "
         f"({r['grading']['agreement_by_type'].get('short')} / {r['grading']['agreement_by_type'].get('code')}) | ≥ 0.85 |",
         f"| grading | marks earned by {r['grading']['injections']} injections | {r['grading']['injection_marks']} | 0 |",
+        f"| short answers ({r['short_answers']['n']} labelled, blind) | fluent wrong answers passed, tune / holdout | "
+        f"{r['short_answers']['tune']['wrong_passed']} / {r['short_answers']['holdout']['wrong_passed']} | ≤ 0.05 |",
+        f"| short answers | correct answers passed, tune / holdout | {r['short_answers']['tune']['correct_passed']} / "
+        f"{r['short_answers']['holdout']['correct_passed']} | ≥ 0.85 |",
+        f"| short answers | rubric points left to the learner's self-assessment | "
+        f"{r['short_answers']['tune']['self_assessed_share']} | — |",
         f"| answers ({r['answers']['n']} questions, {r['answers']['model']}) | key-point coverage / fully covered | {r['answers']['key_point_coverage']} / {r['answers']['fully_covered']} | — |",
         f"| tool use ({r['tool_use']['n']} paraphrases the router never saw, embedded) | route accuracy tune / holdout | {r['tool_use']['accuracy']} / {r['tool_use']['holdout_accuracy']} | ≥ 0.90 |",
         f"| conversation ({r['conversation']['scenarios']} scenarios, {r['conversation']['tune']['turns'] + r['conversation']['holdout']['turns']} turns) | on-topic tune / holdout | {r['conversation']['tune']['on_topic']} / {r['conversation']['holdout']['on_topic']} | ≥ 0.90 |",

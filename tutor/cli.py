@@ -338,8 +338,8 @@ def quiz_grade(
 
 
 SUITES = (
-    "retrieval", "placement", "grading", "tool_use", "conversation", "pedagogy", "simulated_learners", "groundedness",
-    "answers",
+    "retrieval", "placement", "grading", "short_answers", "tool_use", "conversation", "pedagogy", "simulated_learners",
+    "groundedness", "answers",
 )  # fmt: skip
 
 

@@ -66,3 +66,18 @@ def test_conversation_stays_on_topic():
     assert result["median_explanation_chars"] <= 1200 and result["tune"]["errors"] == 0
     routing = tool_use.run()
     assert routing["accuracy"] >= 0.9 and routing["holdout_accuracy"] >= 0.9
+
+
+def test_short_answer_grading_rejects_fluent_wrong_answers():
+    """Regression guard below the measured figures (wrong passed tune 0.10 / holdout 0.14, correct passed
+    0.74 / 0.68; the old similarity grader passed 0.25 / 0.28 of the wrong ones). Goals (≤ 0.05, ≥ 0.85)
+    are not met yet."""
+    from evals import short_answers
+
+    result = short_answers.run()
+    assert result["n"] >= 200
+    assert result["tune"]["wrong_passed"] <= 0.12 and result["holdout"]["wrong_passed"] <= 0.2
+    assert result["tune"]["correct_passed"] >= 0.7 and result["holdout"]["correct_passed"] >= 0.62
+    assert (
+        result["tune"]["passed_by_kind"]["injection"] == 0.0 and result["holdout"]["passed_by_kind"]["injection"] == 0.0
+    )

@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from tools.quiz.bank import get_item, public_view, skill_of
-from tools.quiz.grading import check_answer_input, grade
+from tools.quiz.grading import CORRECT_AT, check_answer_input, grade
 from tools.quiz.selection import select_checkpoint, select_diagnostic, select_skill
 from tutor.agent.context import Context
 from tutor.agent.state import TutorState
@@ -32,6 +32,29 @@ REVEAL_REQUEST = re.compile(
 )
 QUIZ_REQUEST = re.compile(r"^\s*(/quiz\b|(please\s+)?(quiz|test)\s+me\b)", re.IGNORECASE)
 CONTROL = {"hint", "skip", "stop"}
+READ_ONLY_COMMANDS = ("/progress", "/next", "/help", "/lesson")  # answered without leaving the quiz
+QUESTION = re.compile(
+    r"\?\s*$|^\s*(what|why|how|when|where|which|who|can you|could you|would you|explain|tell me|show me|"
+    r"is (it|this|that)|are (you|they)|do (you|i)|does|am i)\b",
+    re.IGNORECASE,
+)
+
+
+def not_an_answer(text: str, item_type: str) -> str | None:
+    """ "command" or "question" for a message that is not an answer to the current item, else None. Code
+    is never a question (it may end in `?`); a multiple-choice answer starting with an option id never is."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        return "command"
+    from tutor.agent.intents import looks_like_code
+
+    if re.fullmatch(r"\(?[a-dA-D][).:]?(\s.*)?", stripped, re.DOTALL):
+        return None
+    if item_type == "code" and (looks_like_code(stripped) or "\n" in stripped):
+        return None
+    if QUESTION.search(stripped) and len(stripped.split()) <= 30:
+        return "question"
+    return None
 
 
 def parse_request(text: str) -> dict[str, Any]:
@@ -142,8 +165,47 @@ def question_payload(quiz: dict) -> dict[str, Any]:
     return {"kind": "quiz", "question": text, "options": options, "item_type": item.type, "quiz_id": quiz["id"]}
 
 
+SELF_ANSWERS = {"yes": 1.0, "y": 1.0, "partly": 0.5, "partially": 0.5, "some": 0.5, "no": 0.0, "n": 0.0}
+
+
+def self_check_payload(quiz: dict) -> dict:
+    pending = quiz["self_check"]
+    points = "\n".join(f"- {p}" for p in pending["points"])
+    text = (f"Your turn to judge (I cannot check this reliably offline). Compare your answer with the reference "
+            f"above: did it make {'this point' if len(pending['points']) == 1 else 'these points'}?\n{points}\n\n"
+            "Answer **yes**, **partly** or **no**.")  # fmt: skip
+    return {"kind": "quiz", "question": text, "options": ["yes", "partly", "no"], "item_type": "self",
+            "quiz_id": quiz["id"]}  # fmt: skip
+
+
+def record_self_check(state: TutorState, quiz: dict, text: str, ctx: Context) -> dict:
+    """The learner's own verdict on the points the grader could not check: the attempt is recorded with
+    it, as weaker evidence for mastery (item type `self`)."""
+    pending = quiz["self_check"]
+    said = [AIMessage(self_check_payload(quiz)["question"]), HumanMessage(text[:200])]
+    share = SELF_ANSWERS.get(text.strip().lower().rstrip(".!"))
+    if share is None:
+        return {"quiz": quiz, "messages": [*said, AIMessage("Please answer yes, partly or no.")]}
+    score = (pending["earned"] + share * pending["self_weight"]) / pending["total_weight"]
+    correct = score >= CORRECT_AT
+    item = get_item(pending["item"])
+    LearnerModel(ctx.learners).record_answer(
+        state.get("learner_id") or "local", item.id, skill_of(item), "self", correct, score, quiz["hinted"],
+        pending["answer"], quiz["id"],
+    )  # fmt: skip
+    quiz = {k: v for k, v in quiz.items() if k != "self_check"}
+    quiz["results"] = [*quiz["results"], {"item": item.id, "skill": skill_of(item), "score": score,
+                                          "correct": correct, "skipped": False, "self_assessed": True}]  # fmt: skip
+    mark = "✅" if correct else ("🟡" if score > 0 else "❌")
+    return {**_advance(quiz), "messages": [*said, AIMessage(f"{mark} Recorded as self-assessed: {score:.0%}.")]}
+
+
 def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     quiz = dict(state["quiz"])
+    if quiz.get("self_check"):
+        answer = interrupt(self_check_payload(quiz))
+        return record_self_check(state, quiz, answer if isinstance(answer, str) else str(answer or ""),
+                                 runtime.context)  # fmt: skip
     payload = question_payload(quiz)
     answer = interrupt(payload)  # nothing happens before the learner answers
     text = answer if isinstance(answer, str) else str(answer or "")
@@ -170,6 +232,9 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
         return {"quiz": quiz, "messages": [AIMessage(problem)]}
     learner_id = state.get("learner_id") or "local"
     ctx = runtime.context
+    aside = not_an_answer(text, item.type)
+    if aside:  # handled, never graded: no attempt, no change in mastery
+        return {"quiz": quiz, "messages": [*said, AIMessage(aside_reply(aside, text, learner_id, ctx))]}
 
     def run(code: str, timeout: float):
         from tools.run_code import run_for_session
@@ -179,6 +244,14 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     result = grade(item, text, run=run, model=None if ctx.embedded else ctx.model)
     if result.details.get("invalid"):
         return {"quiz": quiz, "messages": [*said, AIMessage(result.feedback)]}
+    own = [p for p in getattr(item, "rubric", []) if p.self_assess] if result.details.get("self_assess") else []
+    if own:  # points the grader cannot check: the learner judges them before anything is recorded
+        weights = sum(p.weight for p in item.rubric)
+        auto = weights - sum(p.weight for p in own)
+        quiz["self_check"] = {"item": item.id, "points": [p.point for p in own], "answer": text[:4000],
+                              "earned": result.score * auto, "self_weight": weights - auto,
+                              "total_weight": weights}  # fmt: skip
+        return {"quiz": quiz, "messages": [*said, AIMessage(f"📝 {result.feedback}")]}
     LearnerModel(ctx.learners).record_answer(
         learner_id, item.id, skill_of(item), item.type, result.correct, result.score, quiz["hinted"], text, quiz["id"]
     )
@@ -188,6 +261,20 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     ]
     mark = "✅" if result.correct else ("🟡" if result.score > 0 else "❌")
     return {**_advance(quiz), "messages": [*said, AIMessage(f"{mark} {result.feedback}")]}
+
+
+def aside_reply(kind: str, text: str, learner_id: str, ctx: Context) -> str:
+    """What the learner gets for a command or a question typed during a quiz."""
+    from tutor.agent.commands import run_command
+
+    back = "The quiz is still open on the same question: answer it, or type `hint`, `skip` or `stop`."
+    if kind == "question":
+        return f"That looked like a question, so I did not grade it. Ask it after the quiz (`stop` pauses it). {back}"
+    name = text.strip().split()[0].lower()
+    if name in READ_ONLY_COMMANDS:
+        reply, _citations = run_command(text.strip(), learner_id, ctx.learners)
+        return f"{reply}\n\n*(Not graded.)* {back}"
+    return f"`{name}` waits until the quiz is paused (type `stop`, then `{name}`); I did not grade it. {back}"
 
 
 def _advance(quiz: dict) -> dict:

@@ -178,10 +178,28 @@ class Option(Strict):
     explanation: NonEmpty  # why this option is right or wrong
 
 
+class Link(Strict):
+    """Two roles a learner could swap: where `a` is said with a partner, the partner must be `b`."""
+
+    a: NonEmpty
+    b: NonEmpty
+    not_b: NonEmpty
+
+
+class NumberCheck(Strict):
+    value: float
+    tolerance: float = Field(default=0.02, ge=0)  # relative
+
+
 class RubricPoint(Strict):
     point: NonEmpty  # what a full answer must say
     key_terms: list[NonEmpty] = Field(min_length=1)  # words/phrases, any of which signals the point
     weight: float = Field(default=1.0, gt=0)
+    # what fails the point although the words are right (checked offline and given to a model grader)
+    wrong: list[NonEmpty] = Field(default_factory=list)  # false statements that sound like the point
+    links: list[Link] = Field(default_factory=list)  # roles that must not be swapped
+    numbers: list[NumberCheck] = Field(default_factory=list)  # a number the answer must state
+    self_assess: bool = False  # not checkable offline: the learner judges it against the reference
 
 
 class ItemBase(Strict):

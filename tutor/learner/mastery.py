@@ -34,6 +34,7 @@ PARAMS: dict[str, BKTParams] = {
     "short": BKTParams(PRIOR, LEARN, slip=0.10, guess=0.10),
     "code": BKTParams(PRIOR, LEARN, slip=0.15, guess=0.05),
     "exercise": BKTParams(PRIOR, LEARN, slip=0.15, guess=0.05),  # code run outside a quiz
+    "self": BKTParams(PRIOR, LEARN, slip=0.20, guess=0.40),  # partly self-assessed: weaker evidence
 }
 
 
