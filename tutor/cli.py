@@ -112,6 +112,10 @@ def index(
             f"index: {r.total} chunks ({r.added} added, {r.updated} updated, {r.removed} removed, "
             f"{r.unchanged} unchanged) in {r.seconds:.1f} s"
         )
+        if r.chunk_tokens:
+            t = r.chunk_tokens
+            stats = f"max {t['max']}, p95 {t['p95']}, median {t['median']}, window {t['window']}"
+            typer.echo(f"chunk tokens (embedder): {stats}")
 
 
 @app.command()

@@ -4,10 +4,10 @@ import itertools
 
 from tutor.paths import knowledge_dir
 from tutor.retrieval.chunking import (
-    MAX_TOKENS,
+    WINDOW,
     Chunk,
+    count_tokens,
     curriculum_chunks,
-    estimate_tokens,
     paragraphs,
     split_text,
 )
@@ -18,14 +18,30 @@ def test_paragraphs_keep_fenced_code_whole():
     assert paragraphs(text) == ["Intro para.", "```python\nx = 1\n\ny = 2\n```", "After."]
 
 
-def test_long_text_is_split_with_overlap_and_bounded():
-    paras = [f"Paragraph {i} " + "word " * 60 for i in range(12)]
-    pieces = split_text("\n\n".join(paras))
+def test_long_text_is_split_with_overlap_and_fits_the_window():
+    paras = [f"Paragraph {i} " + "word " * 70 for i in range(6)] + ["Short one."] + ["more " * 70]
+    pieces = split_text("\n\n".join(paras), heading="Lesson > Section")
     assert len(pieces) > 2
     for piece in pieces:
-        assert estimate_tokens(piece) <= MAX_TOKENS + 80  # one overlapping paragraph may exceed target
-    for a, b in itertools.pairwise(pieces):
-        assert a.split("\n\n")[-1] == b.split("\n\n")[0]  # one paragraph of overlap
+        assert count_tokens(f"Lesson > Section\n\n{piece}") <= WINDOW
+    assert any(a.split("\n\n")[-1] == b.split("\n\n")[0] for a, b in itertools.pairwise(pieces))  # overlap
+
+
+def test_an_overlong_paragraph_or_code_block_is_cut_to_fit():
+    prose = " ".join(f"Sentence number {i} says something about attention." for i in range(80))
+    code = "```python\n" + "\n".join(f"x{i} = {i} * 2  # a line" for i in range(200)) + "\n```"
+    for text in (prose, code):
+        pieces = split_text(text, heading="H")
+        assert len(pieces) > 1 and all(count_tokens(f"H\n\n{p}") <= WINDOW for p in pieces)
+    assert all(p.startswith("```python\n") and p.endswith("```") for p in split_text(code, heading="H"))
+
+
+def test_no_indexed_chunk_exceeds_the_embedders_window():
+    """What the dense index embeds is what the embedder reads: nothing is truncated away."""
+    from tutor.embeddings import MAX_TOKENS
+
+    longest = max(count_tokens(c.embed_text) for c in curriculum_chunks(knowledge_dir()))
+    assert longest + 2 <= MAX_TOKENS  # [CLS] and [SEP]
 
 
 def test_short_text_is_one_chunk():

@@ -1,9 +1,11 @@
 """Split the curriculum into retrievable chunks that keep their heading path and citation anchor.
 
-Lessons are split by heading; a long section is cut at paragraph boundaries into ~200-400 token pieces
-with a one-paragraph overlap, and a fenced code block is never cut. Notebooks are grouped by their
-markdown headings. Track and checkpoint descriptions become "plan" chunks. Quiz files (answer keys,
-rubrics, hidden tests) are never read here.
+Lessons are split by heading; a long section is cut at paragraph boundaries into pieces that fit the
+embedder's window: at most WINDOW tokens of the embedder's own tokenizer for heading path plus text, so no
+word is silently truncated away from the dense index. A short paragraph carries over as overlap; a
+paragraph longer than the window is cut at sentences, a long code block at lines (each part re-fenced).
+Notebooks are grouped by their markdown headings. Track and checkpoint descriptions become "plan"
+chunks. Quiz files (answer keys, rubrics, hidden tests) are never read here.
 """
 
 from __future__ import annotations
@@ -12,15 +14,32 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from tutor.curriculum.lessons import FENCE, load_lessons, slugify
 
-TARGET_TOKENS = 300
-MAX_TOKENS = 400
-CHUNKER_VERSION = "1"  # bump to force re-embedding when chunking changes
+WINDOW = 254  # all-MiniLM-L6-v2 reads 256 tokens, two of them [CLS] and [SEP]
+CHUNKER_VERSION = "2"  # bump to force re-embedding when chunking changes
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from tokenizers import Tokenizer
+
+    from tutor.embeddings import weights_dir
+
+    tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_tokens(text: str) -> int:
+    """Tokens the embedder sees for this text (without [CLS] and [SEP])."""
+    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
 @dataclass(frozen=True)
@@ -57,11 +76,6 @@ class Chunk:
         return meta
 
 
-def estimate_tokens(text: str) -> int:
-    """Word-piece tokens run ~1.3 per English word; exact counts are not needed for sizing."""
-    return int(len(text.split()) * 1.3) + 1
-
-
 def paragraphs(text: str) -> list[str]:
     """Blank-line separated blocks, with each fenced code block kept whole."""
     blocks, current, fence = [], [], None
@@ -83,18 +97,62 @@ def paragraphs(text: str) -> list[str]:
     return blocks
 
 
-def split_text(text: str) -> list[str]:
-    """Pack paragraphs into pieces of about TARGET_TOKENS with one paragraph of overlap."""
-    if estimate_tokens(text) <= MAX_TOKENS:
-        return [text] if text.strip() else []
-    paras = paragraphs(text)
+def _cut(block: str, budget: int) -> list[str]:
+    """A block longer than the budget: a code block at line boundaries (each part fenced again), prose
+    at sentence boundaries, a single overlong sentence at words."""
+    fenced = FENCE.match(block.split("\n", 1)[0])
+    if fenced:
+        lines = block.splitlines()
+        opener, closer = lines[0], fenced.group(1)
+        body = lines[1:-1] if lines[-1].strip().startswith(closer) else lines[1:]
+        units, wrap = body, lambda part: f"{opener}\n{part}\n{closer}"
+        budget -= count_tokens(f"{opener}\n\n{closer}")
+        joiner = "\n"
+    else:
+        units = re.split(r"(?<=[.!?])\s+", block)
+        wrap, joiner = (lambda part: part), " "
     pieces, current = [], []
-    for para in paras:
-        if current and estimate_tokens("\n\n".join([*current, para])) > TARGET_TOKENS:
+    for unit in units:
+        if count_tokens(unit) > budget:  # one sentence or line alone is too long: cut it at words
+            words, unit_parts, buf = unit.split(" "), [], []
+            for word in words:
+                if buf and count_tokens(" ".join([*buf, word])) > budget:
+                    unit_parts.append(" ".join(buf))
+                    buf = []
+                buf.append(word)
+            if buf:
+                unit_parts.append(" ".join(buf))
+        else:
+            unit_parts = [unit]
+        for part in unit_parts:
+            if current and count_tokens(joiner.join([*current, part])) > budget:
+                pieces.append(wrap(joiner.join(current)))
+                current = []
+            current.append(part)
+    if current:
+        pieces.append(wrap(joiner.join(current)))
+    return pieces
+
+
+def split_text(text: str, heading: str = "") -> list[str]:
+    """Pack paragraphs into pieces that fit the embedder with their heading path; a short last paragraph
+    of one piece opens the next (overlap)."""
+    budget = WINDOW - count_tokens(f"{heading}\n\n") if heading else WINDOW
+    if not text.strip():
+        return []
+    if count_tokens(text) <= budget:
+        return [text]
+    blocks = []
+    for para in paragraphs(text):
+        blocks += [para] if count_tokens(para) <= budget else _cut(para, budget)
+    pieces, current = [], []
+    for block in blocks:
+        if current and count_tokens("\n\n".join([*current, block])) > budget:
             pieces.append("\n\n".join(current))
             last = current[-1]
-            current = [last] if estimate_tokens(last) < TARGET_TOKENS // 2 else []
-        current.append(para)
+            fits = count_tokens(last) < budget // 4 and count_tokens(f"{last}\n\n{block}") <= budget
+            current = [last] if fits else []
+        current.append(block)
     if current and (not pieces or "\n\n".join(current) != pieces[-1]):
         pieces.append("\n\n".join(current))
     return pieces
@@ -112,7 +170,7 @@ def lesson_chunks(root: Path) -> list[Chunk]:
             if section.anchor in SKIP_SECTIONS:
                 continue
             heading = " > ".join(section.path)
-            for i, piece in enumerate(split_text(section.text)):
+            for i, piece in enumerate(split_text(section.text, heading)):
                 chunks.append(
                     Chunk(
                         id=f"{lesson.source}#{section.anchor}:{i}",
@@ -157,7 +215,8 @@ def notebook_chunks(root: Path) -> list[Chunk]:
             seen[anchor] = seen.get(anchor, -1) + 1
             if seen[anchor]:
                 anchor = f"{anchor}-{seen[anchor]}"
-            for i, piece in enumerate(split_text("\n\n".join(texts))):
+            full = f"{title} > {heading}" if heading != title else title
+            for i, piece in enumerate(split_text("\n\n".join(texts), full)):
                 chunks.append(
                     Chunk(
                         id=f"{source}#{anchor}:{i}",
@@ -180,7 +239,8 @@ def plan_chunks(root: Path) -> list[Chunk]:
     tracks = yaml.safe_load((root / "tracks.yaml").read_text())
 
     def add(key: str, heading: str, text: str, week: int = 0, source: str = "tracks.yaml") -> None:
-        chunks.append(Chunk(f"{source}#{key}:0", text, source, key, heading, heading, "plan", week, "plan"))
+        for i, piece in enumerate(split_text(text, heading)):
+            chunks.append(Chunk(f"{source}#{key}:{i}", piece, source, key, heading, heading, "plan", week, "plan"))
 
     for t in tracks["tracks"]:
         phases = "; ".join(f"{p['title']} ({p['days']} days): {p['focus']}" for p in t["recommended_path"])

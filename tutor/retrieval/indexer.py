@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tutor.config import Settings
 from tutor.paths import knowledge_dir
-from tutor.retrieval.chunking import curriculum_chunks
+from tutor.retrieval.chunking import WINDOW, Chunk, count_tokens, curriculum_chunks
 from tutor.retrieval.store import IndexError_, IndexReport, open_collection, update_index
 
 
@@ -23,7 +23,9 @@ def index_curriculum(settings: Settings, rebuild: bool = False, show_progress: b
             bar.refresh()
 
     try:
-        return update_index(settings, chunks, rebuild=rebuild, progress=progress)
+        report = update_index(settings, chunks, rebuild=rebuild, progress=progress)
+        report.chunk_tokens = chunk_token_stats(chunks)
+        return report
     finally:
         if bar is not None:
             bar.close()
@@ -36,3 +38,12 @@ def ensure_index(settings: Settings) -> IndexReport | None:
     except IndexError_:
         return index_curriculum(settings, rebuild=True)
     return index_curriculum(settings)
+
+
+def chunk_token_stats(chunks: list[Chunk]) -> dict[str, int]:
+    """Embedder tokens per chunk (heading path + text): what `tutor index --json` prints."""
+    import numpy as np
+
+    counts = np.array([count_tokens(c.embed_text) for c in chunks]) if chunks else np.zeros(1)
+    return {"max": int(counts.max()), "p95": int(np.percentile(counts, 95)), "median": int(np.median(counts)),
+            "window": WINDOW, "over_window": int((counts > WINDOW).sum())}  # fmt: skip

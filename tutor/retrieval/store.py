@@ -110,6 +110,7 @@ class IndexReport:
     removed: int
     unchanged: int
     seconds: float = 0.0
+    chunk_tokens: dict | None = None  # embedder tokens per chunk: max, p95, median, window, over_window
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
