@@ -94,6 +94,10 @@ def track_change(text: str) -> tuple[str | None, str | None]:
 ACTION_FLOOR = 0.4  # chosen on the tune splits of the routing and conversation evals
 TEACHING_MOVES = ("simpler", "example", "why", "misconception", "next_section", "related")
 WHO_ARE_YOU = _rx(r"\b(who|what) are you\b|\bwhat can you (do|help)|\bhow are you\b|\byour name\b")
+GREETING = _rx(
+    r"^\s*(hi+|hey+|hello+|hiya|howdy|yo|good (morning|afternoon|evening)|thanks?( you| a lot| so much)?|thx|ty|"
+    r"cheers|ok(ay)?|cool|nice|great|bye|see (you|ya))( there| all| everyone| tutor)?[\s!.,:;)]*$"
+)
 LESSON_ID = _rx(r"\b\d\d_[a-z][a-z_]+\b")
 
 
@@ -104,6 +108,8 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
 
     if code_to_run(text):
         return "run"
+    if GREETING.match(text):
+        return "chat"  # "hello!", "thanks": no classifier (and no sentence vector) for a greeting
     if RELATED.search(text) or (has_topic and (AFTER_THIS.search(text) or IN_LESSON_NEXT.search(text))):
         return "explain"  # the teaching node answers with related lessons or the lesson's next section
     if has_topic:

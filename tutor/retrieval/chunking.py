@@ -111,24 +111,27 @@ def _cut(block: str, budget: int) -> list[str]:
     else:
         units = re.split(r"(?<=[.!?])\s+", block)
         wrap, joiner = (lambda part: part), " "
-    pieces, current = [], []
+    pieces, current, size = [], [], 0
     for unit in units:
-        if count_tokens(unit) > budget:  # one sentence or line alone is too long: cut it at words
-            words, unit_parts, buf = unit.split(" "), [], []
-            for word in words:
-                if buf and count_tokens(" ".join([*buf, word])) > budget:
-                    unit_parts.append(" ".join(buf))
-                    buf = []
+        n = count_tokens(unit)
+        parts = [(unit, n)]
+        if n > budget:  # one sentence or line alone is too long: cut it at words
+            parts, buf, buf_n = [], [], 0
+            for word in unit.split(" "):
+                w = count_tokens(word)
+                if buf and buf_n + w > budget:
+                    parts.append((" ".join(buf), buf_n))
+                    buf, buf_n = [], 0
                 buf.append(word)
+                buf_n += w
             if buf:
-                unit_parts.append(" ".join(buf))
-        else:
-            unit_parts = [unit]
-        for part in unit_parts:
-            if current and count_tokens(joiner.join([*current, part])) > budget:
+                parts.append((" ".join(buf), buf_n))
+        for part, k in parts:  # tokens add up over whitespace joins (WordPiece splits at whitespace first)
+            if current and size + k > budget:
                 pieces.append(wrap(joiner.join(current)))
-                current = []
+                current, size = [], 0
             current.append(part)
+            size += k
     if current:
         pieces.append(wrap(joiner.join(current)))
     return pieces
@@ -136,25 +139,27 @@ def _cut(block: str, budget: int) -> list[str]:
 
 def split_text(text: str, heading: str = "") -> list[str]:
     """Pack paragraphs into pieces that fit the embedder with their heading path; a short last paragraph
-    of one piece opens the next (overlap)."""
+    of one piece opens the next (overlap). WordPiece splits at whitespace first, so the tokens of blocks
+    joined by blank lines are the sum of the blocks' tokens: each block is counted once."""
     budget = WINDOW - count_tokens(f"{heading}\n\n") if heading else WINDOW
     if not text.strip():
         return []
     if count_tokens(text) <= budget:
         return [text]
-    blocks = []
+    blocks: list[tuple[str, int]] = []
     for para in paragraphs(text):
-        blocks += [para] if count_tokens(para) <= budget else _cut(para, budget)
-    pieces, current = [], []
-    for block in blocks:
-        if current and count_tokens("\n\n".join([*current, block])) > budget:
-            pieces.append("\n\n".join(current))
-            last = current[-1]
-            fits = count_tokens(last) < budget // 4 and count_tokens(f"{last}\n\n{block}") <= budget
-            current = [last] if fits else []
-        current.append(block)
-    if current and (not pieces or "\n\n".join(current) != pieces[-1]):
-        pieces.append("\n\n".join(current))
+        n = count_tokens(para)
+        blocks += [(para, n)] if n <= budget else [(part, count_tokens(part)) for part in _cut(para, budget)]
+    pieces, current, size = [], [], 0
+    for block, n in blocks:
+        if current and size + n > budget:
+            pieces.append("\n\n".join(b for b, _ in current))
+            last, last_n = current[-1]
+            current, size = ([(last, last_n)], last_n) if last_n < budget // 4 and last_n + n <= budget else ([], 0)
+        current.append((block, n))
+        size += n
+    if current and (not pieces or "\n\n".join(b for b, _ in current) != pieces[-1]):
+        pieces.append("\n\n".join(b for b, _ in current))
     return pieces
 
 
