@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     embedded_n_ctx: int = Field(4096, ge=4096, description="Context window of the embedded model.")
     embedded_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = all cores.")
     ollama_url: str = Field("http://127.0.0.1:11434", description="Base URL of an Ollama server.")
+    anthropic_url: str | None = Field(None, description="Anthropic API base URL; unset = Anthropic's own.")
+    model_timeout_s: float = Field(60, gt=0, description="Seconds an API model call may take before it fails.")
+    model_retries: int = Field(2, ge=0, le=10, description="Retries of an API model call (429, 5xx, network).")
     embedding_model: str = Field(
         "all-MiniLM-L6-v2", description="Sentence embedding model (the bundled MiniLM, run with ONNX)."
     )

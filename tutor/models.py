@@ -153,7 +153,12 @@ def build_chat_model(settings: Settings, env: Mapping[str, str] | None = None, *
     """Build the chat model named by `settings.model`; `check` probes self-hosted servers first."""
     env = os.environ if env is None else env
     spec = parse_model_spec(settings.model, env)
-    common = {"temperature": settings.temperature, "max_tokens": settings.max_tokens}
+    common = {
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "timeout": settings.model_timeout_s,
+        "max_retries": settings.model_retries,
+    }
     if spec.provider == "embedded":
         return _cached_embedded(settings)
     if spec.provider == "openai":
@@ -163,7 +168,8 @@ def build_chat_model(settings: Settings, env: Mapping[str, str] | None = None, *
     if spec.provider == "anthropic":
         from langchain_anthropic import ChatAnthropic
 
-        return ChatAnthropic(model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **common)
+        url = {"base_url": settings.anthropic_url} if settings.anthropic_url else {}
+        return ChatAnthropic(model=spec.model, api_key=_require_key("anthropic", env), streaming=True, **url, **common)
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama
 

@@ -20,6 +20,7 @@ from langgraph.types import Command
 
 from tutor.agent.context import Context
 from tutor.agent.graph import build_graph
+from tutor.agent.history import missing_results
 from tutor.config import Settings
 from tutor.identity import Identity, load_key
 from tutor.learners import LearnerStore, is_postgres_url
@@ -93,6 +94,24 @@ def make_checkpointer(settings: Settings):
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     return SqliteSaver(conn), conn.close
+
+
+log = logging.getLogger(__name__)
+
+
+def provider_failure(exc: Exception) -> str | None:
+    """One line for a failing model provider (rate limit, server error, timeout, connection cut)."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if status == 429 or "RateLimit" in name:
+        return "The model provider is rate-limiting us right now (429). Wait a little and send your message again."
+    if isinstance(status, int) and status >= 500:
+        return f"The model provider had a server error ({status}). Send your message again in a moment."
+    if "Timeout" in name:
+        return "The model provider did not answer in time. Send your message again."
+    if any(w in name for w in ("Connection", "RemoteProtocol", "ReadError", "APIError", "Incomplete")):
+        return "The connection to the model provider broke off mid-answer. Send your message again."
+    return None
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -231,11 +250,25 @@ class TutorSession:
                 stream.close()
             raise
         except TurnCancelled:
+            self.repair(learner_id)
             yield TurnEvent("error", "Stopped.")
         except ProviderError as exc:
+            self.repair(learner_id)
             yield TurnEvent("error", str(exc))
         except Exception as exc:  # the model server went away, a tool crashed: say so, keep the session
-            yield TurnEvent("error", f"The turn failed: {type(exc).__name__}: {exc}".strip())
+            log.exception("turn failed for learner %s", learner_id)
+            self.repair(learner_id)
+            yield TurnEvent("error", provider_failure(exc) or f"The turn failed: {type(exc).__name__}: {exc}".strip())
+
+    def repair(self, learner_id: str) -> None:
+        """After a failed turn, answer any tool call left without a result, so the checkpointed history stays
+        valid for providers that reject it (the next turn would fail otherwise)."""
+        try:
+            missing = missing_results(self.history(learner_id))
+            if missing:
+                self.graph.update_state(self.config(learner_id), {"messages": missing}, as_node="teach")
+        except Exception:  # the store itself is failing: the error line already tells the learner
+            log.exception("could not repair the history of %s", learner_id)
 
     def run_turn(self, learner_id: str, text: str) -> dict:
         """One non-interactive turn: {"answer", "citations", "tools", "error"}."""

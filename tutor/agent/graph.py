@@ -18,15 +18,19 @@ from tools.run_code import extract_code, format_result, run_code, run_for_sessio
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
-from tutor.agent.history import fit_history
+from tutor.agent.history import answered, fit_history
 from tutor.agent.intake import intake
 from tutor.agent.intents import classify, code_in, track_change
-from tutor.agent.prompts import EMBEDDED_SYSTEM, TUTOR_SYSTEM, learner_note
+from tutor.agent.prompts import EMBEDDED_SYSTEM, LAST_STEP_NOTE, TUTOR_SYSTEM, learner_note
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
 from tutor.agent.teach import teach
+from tutor.agent.teaching_tools import TEACHING_TOOLS
 
-TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example]
+TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example, *TEACHING_TOOLS]
+LAST_STEPS = 3  # below this many remaining graph steps the model answers without tools
+OUT_OF_STEPS = ("I looked things up for too long on this one and have to stop here. Ask me again more narrowly "
+                "(for example one concept at a time), or open the lesson with `/lesson`.")  # fmt: skip
 
 
 def _last_human(state: TutorState) -> str:
@@ -146,11 +150,30 @@ def command(state: TutorState, runtime: Runtime[Context]) -> dict:
 def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     system = EMBEDDED_SYSTEM if ctx.embedded else TUTOR_SYSTEM
-    system_message = SystemMessage(f"{system}\n\n{learner_note(state.get('learner', {}), state.get('dialogue'))}")
-    history = fit_history(state["messages"], system_message, ctx)
+    mastery = None if ctx.embedded else mastery_of(state, ctx)  # the small model's context is too short for it
+    note = learner_note(state.get("learner", {}), state.get("dialogue"), mastery)
+    last_step = state.get("remaining_steps", LAST_STEPS + 1) <= LAST_STEPS
+    if last_step and not ctx.embedded:
+        note += "\n" + LAST_STEP_NOTE
+    system_message = SystemMessage(f"{system}\n\n{note}")
+    history = fit_history(answered(state["messages"]), system_message, ctx)
     prompt = [system_message, *history]
-    model = ctx.model if ctx.embedded else ctx.model.bind_tools(TOOLS)
-    return {"messages": [model.invoke(prompt)]}
+    model = ctx.model if ctx.embedded or last_step else ctx.model.bind_tools(TOOLS)
+    reply = model.invoke(prompt)
+    if last_step and isinstance(reply, AIMessage) and reply.tool_calls:  # the guard holds even if the model ignores it
+        reply = AIMessage(reply.text or OUT_OF_STEPS, id=reply.id)
+    return {"messages": [reply]}
+
+
+def mastery_of(state: TutorState, ctx: Context) -> dict[str, float]:
+    from tutor.learner.progress import LearnerModel
+
+    return LearnerModel(ctx.learners).mastery_map(state.get("learner_id") or "local")
+
+
+def after_tools(state: TutorState) -> Literal["tutor", "quiz_start"]:
+    """A tool may hand the turn to the quiz flow (`start_quiz`); otherwise the model continues."""
+    return "quiz_start" if state.get("route") == "quiz_start" else "tutor"
 
 
 def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake", "quiz_start", "teach"]:
@@ -187,5 +210,5 @@ def build_graph(checkpointer=None):
     builder.add_conditional_edges("quiz_ask", after_ask)
     builder.add_edge("quiz_finish", END)
     builder.add_conditional_edges("tutor", after_tutor)
-    builder.add_edge("tools", "tutor")
+    builder.add_conditional_edges("tools", after_tools)
     return builder.compile(checkpointer=checkpointer, name="llm-tutor")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from langchain_core.messages import BaseMessage, SystemMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage, trim_messages
 from langchain_core.messages.utils import count_tokens_approximately
 
 if TYPE_CHECKING:
@@ -57,3 +57,31 @@ def fit_history(messages: list[BaseMessage], system: SystemMessage, ctx: Context
     while text and counter([last[0].model_copy(update={"content": text})]) > budget:
         text = text[: int(len(text) * 0.7)]
     return [last[0].model_copy(update={"content": text})]
+
+
+NOT_RUN = "This tool call was not run (the turn ended before it could be)."
+
+
+def missing_results(messages: list[BaseMessage]) -> list[ToolMessage]:
+    """Tool results owed to tool calls that never got one (a turn cut by the recursion limit, a crash):
+    OpenAI and Anthropic reject a history with an unanswered tool call."""
+    owed: dict[str, str] = {}
+    for m in messages:
+        if isinstance(m, AIMessage):
+            owed.update({c["id"]: c["name"] for c in m.tool_calls if c.get("id")})
+        elif isinstance(m, ToolMessage):
+            owed.pop(m.tool_call_id, None)
+    return [ToolMessage(NOT_RUN, tool_call_id=i, name=name, status="error") for i, name in owed.items()]
+
+
+def answered(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """The history with every tool call followed by its result (a placeholder where none was recorded)."""
+    missing = {m.tool_call_id: m for m in missing_results(messages)}
+    if not missing:
+        return messages
+    out: list[BaseMessage] = []
+    for m in messages:
+        out.append(m)
+        if isinstance(m, AIMessage):
+            out += [missing.pop(c["id"]) for c in m.tool_calls if c.get("id") in missing]
+    return out

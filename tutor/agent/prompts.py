@@ -57,7 +57,10 @@ SOCRATIC = (
 )
 
 
-def learner_note(learner: dict, dialogue: dict | None = None) -> str:
+LAST_STEP_NOTE = "You cannot call tools any more in this turn: answer now with what you have."
+
+
+def learner_note(learner: dict, dialogue: dict | None = None, mastery: dict[str, float] | None = None) -> str:
     """A compact, data-only description of the learner and the current topic for the system prompt, plus
     the style to use."""
     profile = learner.get("profile", {}) or {}
@@ -68,6 +71,8 @@ def learner_note(learner: dict, dialogue: dict | None = None) -> str:
     topic = (dialogue or {}).get("topic")
     if topic:
         data += f"; current topic: {topic.get('heading')} ({topic.get('lesson')}#{topic.get('anchor')})"
+    if mastery:
+        data += "; mastery (P(known)): " + ", ".join(f"{skill} {p:.2f}" for skill, p in mastery.items())
     style = TRACK_STYLE.get(track or "", "")
     socratic = SOCRATIC if profile.get("socratic") else ""
     return "\n".join(x for x in (f"<learner_data>{data}</learner_data>", style, socratic) if x)

@@ -81,7 +81,7 @@ def quiz_start(state: TutorState, runtime: Runtime[Context]) -> dict:
     model = LearnerModel(runtime.context.learners)
     command = state.get("command") or ""
     request = topic_request(command, runtime.context) if command.startswith("/quiz topic ") else None
-    request = request or parse_request(_last_text(state))
+    request = request or parse_request(command if command.startswith("/quiz") else _last_text(state))
     current = state.get("quiz") or {}
     if request["action"] == "resume":
         if current.get("status") == "paused":

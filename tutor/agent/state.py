@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
+from langgraph.managed import RemainingSteps
 from typing_extensions import TypedDict
 
 Route = Literal["tutor", "command", "run", "intake", "quiz_start", "quiz_ask", "teach", "check"]
@@ -21,3 +22,4 @@ class TutorState(TypedDict, total=False):
     socratic: bool  # guide with questions instead of answers (always on inside quizzes)
     interactive: bool  # a person at a UI/terminal; False for `tutor ask`
     dialogue: dict[str, Any]  # topic, moves made, pending check, offered code, guided lesson (tutor/agent/teach.py)
+    remaining_steps: RemainingSteps  # graph steps left before the recursion limit (the last-step guard)
