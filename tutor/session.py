@@ -103,14 +103,16 @@ def provider_failure(exc: Exception) -> str | None:
     """One line for a failing model provider (rate limit, server error, timeout, connection cut)."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    detail = " ".join(str(exc).split())[:160]
+    detail = f" ({detail})" if detail else ""
     if status == 429 or "RateLimit" in name:
-        return "The model provider is rate-limiting us right now (429). Wait a little and send your message again."
+        return f"The model provider is rate-limiting us right now (429){detail}. Wait a little and send it again."
     if isinstance(status, int) and status >= 500:
-        return f"The model provider had a server error ({status}). Send your message again in a moment."
+        return f"The model provider had a server error ({status}){detail}. Send your message again in a moment."
     if "Timeout" in name:
-        return "The model provider did not answer in time. Send your message again."
-    if any(w in name for w in ("Connection", "RemoteProtocol", "ReadError", "APIError", "Incomplete")):
-        return "The connection to the model provider broke off mid-answer. Send your message again."
+        return f"The model provider did not answer in time{detail}. Send your message again."
+    if any(w in name for w in ("Connection", "RemoteProtocol", "ReadError", "APIError", "APIStatus", "Incomplete")):
+        return f"The connection to the model provider broke off mid-answer{detail}. Send your message again."
     return None
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from tests.wire.script import Error, RecordedRequest, Script, Step, StepLike
+from tests.wire.script import Error, RecordedRequest, Script, Step, StepLike, ToolCalls
 
 
 def text_pieces(text: str) -> list[str]:
@@ -36,9 +37,10 @@ def fixed_pieces(text: str, size: int) -> list[str]:
 
 
 def retry_headers(step: Error) -> dict[str, str]:
+    """The step's extra headers plus `retry-after` / `retry-after-ms` when it names a delay."""
     headers = dict(step.headers)
     if step.retry_after is not None:
-        headers["retry-after"] = str(max(1, round(step.retry_after + 0.499)))
+        headers["retry-after"] = str(max(1, math.ceil(step.retry_after)))
         headers["retry-after-ms"] = str(round(step.retry_after * 1000))
     return headers
 
@@ -114,14 +116,15 @@ class ScriptedServer:
 
     @property
     def bodies(self) -> list[Any]:
+        """Just the JSON bodies of `requests`."""
         return [r.body for r in self.requests]
 
-    def load(self, *steps: StepLike) -> ScriptedServer:
+    def load(self, *steps: StepLike) -> Self:
         """Replace the remaining steps and clear the request log."""
         self.script.reset(steps)
         return self
 
-    def start(self) -> ScriptedServer:
+    def start(self) -> Self:
         app = Starlette(routes=self.routes())
         config = uvicorn.Config(
             app,
@@ -151,7 +154,7 @@ class ScriptedServer:
             self._thread.join(timeout=10)
         self._server = self._thread = None
 
-    def __enter__(self) -> ScriptedServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -164,11 +167,18 @@ class ScriptedServer:
     def new_id(self, prefix: str | None = None) -> str:
         return f"{prefix or self.id_prefix}{next(self._ids):04d}"
 
+    def calls_of(self, step: Step) -> list[tuple[str, str, str]]:
+        """`(id, name, arguments JSON)` per tool call of a step, ids made up where the script has none."""
+        calls = step.calls if isinstance(step, ToolCalls) else ()
+        return [(c.id or self.new_id(), c.name, c.arguments_json) for c in calls]
+
     def validate(self, body: Any) -> str | None:
         """The 400 message the real API would give for this body, or None."""
         return None
 
-    def error_response(self, status: int, message: str, error_type: str | None = None, headers=None) -> Response:
+    def error_response(
+        self, status: int, message: str, error_type: str | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
         raise NotImplementedError
 
     def answer(self, step: Step, body: dict[str, Any]) -> Response | StreamedResponse:
@@ -181,7 +191,7 @@ class ScriptedServer:
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode(errors="replace")
-        problem = "request body is not valid JSON" if isinstance(body, str) else None
+        problem = None if isinstance(body, dict) else "The request body must be a JSON object."
         if problem is None and self.strict:
             problem = self.validate(body)
         if problem is not None:

@@ -29,7 +29,7 @@ from tests.wire._http import (
     sse,
     text_pieces,
 )
-from tests.wire.script import Cut, Step, StreamError, Text, ToolCalls
+from tests.wire.script import Cut, Step, StreamError
 
 # status -> (type, code) as the OpenAI API labels them
 ERROR_TYPES: dict[int, tuple[str, str | None]] = {
@@ -63,14 +63,14 @@ class OpenAIServer(ScriptedServer):
         return json_response({"object": "list", "data": data})
 
     # -- errors -----------------------------------------------------------------------------
-    def error_response(self, status: int, message: str, error_type: str | None = None, headers=None) -> Response:
+    def error_response(
+        self, status: int, message: str, error_type: str | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
         kind, code = ERROR_TYPES.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
         body = {"error": {"message": message, "type": error_type or kind, "param": None, "code": code}}
         return json_response(body, status, {"x-request-id": self.new_id("req_"), **(headers or {})})
 
     def validate(self, body: Any) -> str | None:
-        if not isinstance(body, dict):
-            return "The request body must be a JSON object."
         if not isinstance(body.get("model"), str):
             return "you must provide a model parameter"
         messages = body.get("messages")
@@ -126,10 +126,8 @@ class _Reply:
         self.prompt_tokens = rough_tokens(body.get("messages"))
         self.id = server.new_id("chatcmpl-")
         self.created = int(time.time())
-        self.text = step.text if isinstance(step, Text | ToolCalls | Cut | StreamError) else ""
-        self.calls = [
-            (c.id or server.new_id(), c.name, c.arguments_json) for c in (step.calls if isinstance(step, ToolCalls) else ())
-        ]
+        self.text: str = getattr(step, "text", "")
+        self.calls = server.calls_of(step)
         self.completion_tokens = rough_tokens(self.text) + sum(rough_tokens(a) for _, _, a in self.calls)
 
     def usage(self) -> dict[str, int]:
@@ -155,7 +153,9 @@ class _Reply:
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": self.finish_reason}],
             "usage": self.usage(),
         }
-        if isinstance(self.step, Cut | StreamError):
+        if isinstance(self.step, StreamError):  # without a stream the failure is an error status
+            return self.server.error_response(self.step.status, self.step.message)
+        if isinstance(self.step, Cut):
             raw = json.dumps(completion).encode()
             return StreamedResponse([raw[: len(raw) // 2]], "application/json", finish=False)
         return json_response(completion, headers={"x-request-id": self.server.new_id("req_")})

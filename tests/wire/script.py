@@ -80,8 +80,12 @@ Step: TypeAlias = Text | ToolCalls | Error | Cut | StreamError
 StepLike: TypeAlias = Step | str | ToolCall | Iterable[Mapping[str, Any] | ToolCall]
 
 
-def malformed_tool_call(name: str, arguments: str = '{"query": "attention', *, id: str | None = None) -> ToolCalls:
-    """A tool call whose arguments are not valid JSON (a truncated object by default)."""
+def malformed_tool_call(name: str, arguments: str = '{"query": attention}', *, id: str | None = None) -> ToolCalls:
+    """A tool call whose arguments are not valid JSON (an unquoted value by default).
+
+    A merely truncated object such as `{"query": "attention` is not enough when streaming:
+    LangChain's partial-JSON parser closes the string and brace and accepts it.
+    """
     return ToolCalls((ToolCall(name, raw_arguments=arguments, id=id),))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
@@ -18,7 +18,7 @@ from tools.run_code import extract_code, format_result, run_code, run_for_sessio
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
-from tutor.agent.history import answered, fit_history
+from tutor.agent.history import answered, fit_history, invalid_call_results
 from tutor.agent.intake import intake
 from tutor.agent.intents import classify, code_in, track_change
 from tutor.agent.prompts import EMBEDDED_SYSTEM, LAST_STEP_NOTE, TUTOR_SYSTEM, learner_note
@@ -160,8 +160,10 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     prompt = [system_message, *history]
     model = ctx.model if ctx.embedded or last_step else ctx.model.bind_tools(TOOLS)
     reply = model.invoke(prompt)
-    if last_step and isinstance(reply, AIMessage) and reply.tool_calls:  # the guard holds even if the model ignores it
-        reply = AIMessage(reply.text or OUT_OF_STEPS, id=reply.id)
+    if last_step and isinstance(reply, AIMessage) and (reply.tool_calls or reply.invalid_tool_calls):
+        reply = AIMessage(reply.text or OUT_OF_STEPS, id=reply.id)  # the guard holds even if the model ignores it
+    if isinstance(reply, AIMessage) and reply.invalid_tool_calls and not reply.tool_calls:
+        return {"messages": [reply, *invalid_call_results(reply)]}  # malformed arguments: the model tries again
     return {"messages": [reply]}
 
 
@@ -180,8 +182,10 @@ def after_route(state: TutorState) -> Literal["command", "tutor", "run", "intake
     return "teach" if state["route"] == "check" else state["route"]
 
 
-def after_tutor(state: TutorState) -> Literal["tools", "__end__"]:
+def after_tutor(state: TutorState) -> Literal["tools", "tutor", "__end__"]:
     last = state["messages"][-1]
+    if isinstance(last, ToolMessage):  # errors for malformed tool arguments: back to the model
+        return "tutor"
     return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
 
 

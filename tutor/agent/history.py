@@ -68,7 +68,7 @@ def missing_results(messages: list[BaseMessage]) -> list[ToolMessage]:
     owed: dict[str, str] = {}
     for m in messages:
         if isinstance(m, AIMessage):
-            owed.update({c["id"]: c["name"] for c in m.tool_calls if c.get("id")})
+            owed.update({c["id"]: c["name"] for c in [*m.tool_calls, *m.invalid_tool_calls] if c.get("id")})
         elif isinstance(m, ToolMessage):
             owed.pop(m.tool_call_id, None)
     return [ToolMessage(NOT_RUN, tool_call_id=i, name=name, status="error") for i, name in owed.items()]
@@ -83,5 +83,20 @@ def answered(messages: list[BaseMessage]) -> list[BaseMessage]:
     for m in messages:
         out.append(m)
         if isinstance(m, AIMessage):
-            out += [missing.pop(c["id"]) for c in m.tool_calls if c.get("id") in missing]
+            calls = [*m.tool_calls, *m.invalid_tool_calls]
+            out += [missing.pop(c["id"]) for c in calls if c.get("id") in missing]
+    return out
+
+
+def invalid_call_results(message: AIMessage) -> list[ToolMessage]:
+    """Error results for tool calls whose arguments did not parse, so the model can try again (and the
+    provider, which counts them as calls, sees each one answered)."""
+    out = []
+    for c in message.invalid_tool_calls:
+        if not c.get("id"):
+            continue
+        name = c.get("name") or "unknown"
+        text = (f"Error: the arguments of {name} were not valid JSON ({c.get('error') or 'parse error'}); "
+                "call it again with valid arguments.")  # fmt: skip
+        out.append(ToolMessage(text, tool_call_id=c["id"], name=name, status="error"))
     return out
