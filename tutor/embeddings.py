@@ -140,6 +140,22 @@ class MiniLMEmbedder:
         return out
 
 
+def cached_encode(texts: list[str], cache: Path | None) -> np.ndarray:
+    """MiniLM vectors of fixed texts (lesson passages, training messages), kept in an .npy file named by
+    their content so a process start reads them instead of encoding again."""
+    if cache is not None and cache.exists():
+        vectors = np.load(cache)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    vectors = MiniLMEmbedder.load().encode(texts)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(cache)
+    return vectors
+
+
 def main(argv: list[str]) -> int:
     """`python -m tutor.embeddings --export`: setup step; re-exports only when the file is missing."""
     path = onnx_path()

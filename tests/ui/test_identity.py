@@ -4,7 +4,6 @@ one turn at a time, and the limits a shared deployment needs. Against a real lau
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -14,15 +13,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from tests.conftest import fake_model, free_port
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 def serve(data_dir: Path, port: int | None = None, model=None, **overrides):

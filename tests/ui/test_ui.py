@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
-]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+pytestmark = pytest.mark.slow
 
 
 def test_gradio_client_gets_an_answer(served_app):

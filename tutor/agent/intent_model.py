@@ -74,21 +74,10 @@ def sentence_vector(text: str) -> np.ndarray:
 
 
 def _example_vectors(texts: list[str], cache_dir: Path | None) -> np.ndarray:
-    from tutor.embeddings import MiniLMEmbedder
+    from tutor.embeddings import cached_encode
 
     digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    cache = cache_dir / f"intents-{digest}.npy" if cache_dir else None
-    if cache is not None and cache.exists():
-        vectors = np.load(cache)
-        if vectors.shape[0] == len(texts):
-            return vectors
-    vectors = MiniLMEmbedder.load().encode(texts)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(cache)
-    return vectors
+    return cached_encode(texts, cache_dir / f"intents-{digest}.npy" if cache_dir else None)
 
 
 _model: IntentModel | None = None

@@ -145,20 +145,10 @@ class PassageIndex:
 
     @cached_property
     def vectors(self) -> np.ndarray:
-        from tutor.embeddings import MiniLMEmbedder
+        from tutor.embeddings import cached_encode
 
         cache = self.cache_dir / f"passages-{self.digest}.npy" if self.cache_dir else None
-        if cache is not None and cache.exists():
-            vecs = np.load(cache)
-            if vecs.shape[0] == len(self.passages):
-                return vecs
-        vecs = MiniLMEmbedder.load().encode([_embed_text(p) for p in self.passages])
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npy")
-            np.save(tmp, vecs)
-            tmp.replace(cache)
-        return vecs
+        return cached_encode([_embed_text(p) for p in self.passages], cache)
 
     @cached_property
     def lesson_vectors(self) -> dict[str, np.ndarray]:
