@@ -206,8 +206,8 @@ def _wait_for_pool(service: Any, timeout: float = 60) -> None:
 def bench_ttft(settings: Settings, quick: bool) -> list[dict]:
     from llama_cpp import Llama
 
-    from tutor.agent.prompts import EMBEDDED_SYSTEM, learner_note
     from tutor.models import embedded_gguf_path
+    from tutor.prompts import EMBEDDED_SYSTEM, learner_note
     from tutor.session import TutorSession
 
     # Conversational turns stream from the model; course questions take the quoting path (explain) instead.

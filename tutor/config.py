@@ -38,9 +38,6 @@ class Settings(BaseSettings):
     anthropic_url: str | None = Field(None, description="Anthropic API base URL; unset = Anthropic's own.")
     model_timeout_s: float = Field(60, gt=0, description="Seconds an API model call may take before it fails.")
     model_retries: int = Field(2, ge=0, le=10, description="Retries of an API model call (429, 5xx, network).")
-    embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Sentence embedding model (the bundled MiniLM, run with ONNX)."
-    )
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = local PersistentClient.")
     database_url: str | None = Field(
         None, description="postgres:// URL for conversations and learners; unset = SQLite in data dir."

@@ -210,9 +210,13 @@ class LearnerStore:
             self._db.execute("UPDATE learners SET profile = ? WHERE id = ?", (json.dumps(profile), learner_id))
 
     def update_profile(self, learner_id: str, **changes: Any) -> dict[str, Any]:
-        profile = (self.get(learner_id) or {}).get("profile", {})
-        profile.update(changes)
-        self.set_profile(learner_id, profile)
+        """Read, change and write the profile in one transaction: two concurrent updates (a track change
+        and the Socratic toggle from another tab) both survive."""
+        self.touch(learner_id)
+        with self._lock, self._db.transaction():
+            rows = self._db.execute("SELECT profile FROM learners WHERE id = ?", (learner_id,))
+            profile = {**(json.loads(rows[0][0]) if rows else {}), **changes}
+            self._db.execute("UPDATE learners SET profile = ? WHERE id = ?", (json.dumps(profile), learner_id))
         return profile
 
     # ------------------------------------------------------------------ mastery and attempts

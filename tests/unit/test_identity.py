@@ -85,3 +85,34 @@ def test_plot_files_are_named_by_owner(tmp_path):
     bob = image_messages([png], tmp_path / "media", identity.media_key("user:bob"))
     assert len(list((tmp_path / "media").iterdir())) == 2  # the same picture, two names
     assert ann[0]["content"].value != bob[0]["content"].value
+
+
+def test_concurrent_profile_updates_are_all_kept(tmp_path):
+    import threading
+
+    from tutor.learners import LearnerStore
+
+    store = LearnerStore(tmp_path / "learners.sqlite")
+    threads = [threading.Thread(target=store.update_profile, args=("ann",), kwargs={f"k{i}": i}) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get("ann")["profile"] == {f"k{i}": i for i in range(20)}  # no read-modify-write lost
+    store.close()
+
+
+def test_tools_never_import_the_agent():
+    """Layers point one way (ui/cli -> session -> agent -> tools -> core): a tool may use the core, never
+    the agent above it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "tools"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])  # fmt: skip
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith(("tutor.agent", "tutor.ui", "tutor.cli"))]
+    assert offenders == []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tools.quiz.bank import Item
-from tutor.agent.prompts import GRADER_PROMPT
+from tutor.prompts import GRADER_PROMPT
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tools.lessons import all_lessons, open_lesson_text
-from tutor.agent.prompts import HELP_TEXT
+from tutor.prompts import HELP_TEXT
 
 COMMANDS = (
     "/help",

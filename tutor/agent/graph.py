@@ -21,11 +21,11 @@ from tutor.agent.context import Context
 from tutor.agent.history import answered, fit_history, invalid_call_results
 from tutor.agent.intake import intake
 from tutor.agent.intents import classify, code_in, track_change
-from tutor.agent.prompts import EMBEDDED_SYSTEM, LAST_STEP_NOTE, TUTOR_SYSTEM, learner_note
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
 from tutor.agent.teach import teach
 from tutor.agent.teaching_tools import TEACHING_TOOLS
+from tutor.prompts import EMBEDDED_SYSTEM, LAST_STEP_NOTE, TUTOR_SYSTEM, learner_note
 
 TOOLS = [search_curriculum, open_lesson, run_code, run_lesson_example, *TEACHING_TOOLS]
 LAST_STEPS = 3  # below this many remaining graph steps the model answers without tools

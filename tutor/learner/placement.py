@@ -435,17 +435,6 @@ def option_beliefs(q: Question, sentences: list[str], temperature: float = 0.05)
     return {k: v / total for k, v in exp.items()}
 
 
-def infer_answers(description: str) -> dict[str, str]:
-    """Read a whole background description as answers to the intake questions it speaks to."""
-    sentences = _sentences(description)
-    answers = {}
-    for q in QUESTIONS:
-        beliefs = option_beliefs(q, sentences)
-        if beliefs:
-            answers[q.id] = max(beliefs, key=beliefs.get)
-    return answers
-
-
 def place_text(description: str) -> Placement:
     """`tutor place`: the same evidence weights as the intake scorer, each option weighted by how strongly
     the description supports it (a typed intake answer is the special case of full support)."""

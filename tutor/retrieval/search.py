@@ -169,9 +169,3 @@ def get_searcher(settings: Settings) -> HybridSearcher:
         if key not in _searchers:
             _searchers[key] = HybridSearcher.open(settings)
         return _searchers[key]
-
-
-def reset_searchers() -> None:
-    """Forget loaded searchers (after a re-index)."""
-    with _lock:
-        _searchers.clear()
