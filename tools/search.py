@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 
@@ -13,11 +14,17 @@ MAX_K = 8
 
 
 def search_curriculum_hits(
-    query: str, k: int = 4, week: int | None = None, module: str | None = None, settings: Settings | None = None
+    query: str,
+    k: int = 4,
+    week: int | None = None,
+    module: str | None = None,
+    settings: Settings | None = None,
+    vector: np.ndarray | None = None,
 ) -> list[Hit]:
-    """The same hybrid search as `tutor search`, bounded for prompts."""
+    """The same hybrid search as `tutor search`, bounded for prompts; `vector` is the query's embedding
+    when the caller already has it."""
     k = max(1, min(int(k), MAX_K))
-    return get_searcher(settings or get_settings()).search(query, k=k, week=week, module=module)
+    return get_searcher(settings or get_settings()).search(query, k=k, vector=vector, week=week, module=module)
 
 
 def format_hits(hits: list[Hit]) -> str:

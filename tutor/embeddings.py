@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,6 +139,17 @@ class MiniLMEmbedder:
             feed = {k: v for k, v in feed.items() if k in self._inputs}
             out[idx] = self.session.run(None, feed)[0]
         return out
+
+
+@lru_cache(maxsize=512)
+def _message_vector(text: str) -> bytes:
+    return MiniLMEmbedder.load().encode([text[:1000]])[0].tobytes()
+
+
+def message_vector(text: str) -> np.ndarray:
+    """One learner message's vector, cached: routing, teaching and the hybrid search of one turn embed
+    the message once. Read-only (shared between callers)."""
+    return np.frombuffer(_message_vector(text), dtype=np.float32)
 
 
 def cached_encode(texts: list[str], cache: Path | None) -> np.ndarray:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +49,9 @@ class IntentModel:
         return hstack([self.words.transform(texts), self.chars.transform(texts), csr_matrix(vectors)]).tocsr()
 
     def predict(self, text: str, vector: np.ndarray | None = None) -> Prediction:
-        vector = sentence_vector(text) if vector is None else vector
+        from tutor.embeddings import message_vector
+
+        vector = message_vector(text) if vector is None else vector
         probs = self.model.predict_proba(self._features([text], vector[None, :]))[0]
         best = int(np.argmax(probs))
         return Prediction(str(self.model.classes_[best]), float(probs[best]))
@@ -59,18 +60,6 @@ class IntentModel:
 def load_examples(path: Path = EXAMPLES) -> tuple[list[str], list[str]]:
     rows = yaml.safe_load(path.read_text())["examples"]
     return [r["text"] for r in rows], [r["label"] for r in rows]
-
-
-@lru_cache(maxsize=512)
-def _cached_vector(text: str) -> bytes:
-    from tutor.embeddings import MiniLMEmbedder
-
-    return MiniLMEmbedder.load().encode([text[:1000]])[0].tobytes()
-
-
-def sentence_vector(text: str) -> np.ndarray:
-    """One message's MiniLM vector, cached: routing and teaching embed the same message once."""
-    return np.frombuffer(_cached_vector(text), dtype=np.float32)
 
 
 def _example_vectors(texts: list[str], cache_dir: Path | None) -> np.ndarray:

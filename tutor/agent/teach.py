@@ -81,9 +81,9 @@ def passage_index(ctx: Context) -> PassageIndex:
 
 
 def encode(text: str) -> np.ndarray:
-    from tutor.agent.intent_model import sentence_vector
+    from tutor.embeddings import message_vector
 
-    return sentence_vector(text)
+    return message_vector(text)
 
 
 def section_bonus(query: str, ctx: Context) -> dict[str, float]:
@@ -92,7 +92,7 @@ def section_bonus(query: str, ctx: Context) -> dict[str, float]:
     from tutor.retrieval.store import IndexError_
 
     try:
-        hits = search_curriculum_hits(query, k=6, settings=ctx.settings)
+        hits = search_curriculum_hits(query, k=6, settings=ctx.settings, vector=encode(query))
     except IndexError_:
         return {}
     lessons = [h for h in hits if h.kind == "lesson"]

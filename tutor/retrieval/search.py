@@ -122,14 +122,15 @@ class HybridSearcher:
         )  # fmt: skip
         return res["ids"][0]
 
-    def search(self, query: str, k: int = 5, **filters: object) -> list[Hit]:
-        """Top-k chunks for `query`; filters: module, week, kind, source (exact match)."""
+    def search(self, query: str, k: int = 5, vector: np.ndarray | None = None, **filters: object) -> list[Hit]:
+        """Top-k chunks for `query` (`vector`: its embedding, when the caller has it); filters: module, week,
+        kind, source (exact match)."""
         filters = {key: v for key, v in filters.items() if v is not None and key in FILTER_KEYS}
         query = query.strip()
         if not query:
             return []
         n = max(CANDIDATES, k * 4)
-        vector = self.embedder.encode([query])[0]
+        vector = self.embedder.encode([query])[0] if vector is None else vector
         fused: dict[str, float] = {}
         for ranking in (self.dense(vector, n, filters), self.lexical(query, n, filters)):
             for rank, id_ in enumerate(ranking):
