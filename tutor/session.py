@@ -183,13 +183,18 @@ class TutorSession:
             )
         return None
 
-    def pending_question(self, learner_id: str) -> dict | None:
-        """The question the graph is waiting on (intake, quiz), if any."""
+    def conversation(self, learner_id: str) -> tuple[list[BaseMessage], dict | None]:
+        """The checkpointed messages and the question the graph is waiting on (intake, quiz), from one read."""
         snapshot = self.graph.get_state(self.config(learner_id))
+        messages = list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
         for task in snapshot.tasks if snapshot else ():
             for intr in task.interrupts:
-                return intr.value if isinstance(intr.value, dict) else {"question": str(intr.value)}
-        return None
+                return messages, intr.value if isinstance(intr.value, dict) else {"question": str(intr.value)}
+        return messages, None
+
+    def pending_question(self, learner_id: str) -> dict | None:
+        """The question the graph is waiting on (intake, quiz), if any."""
+        return self.conversation(learner_id)[1]
 
     def stream_turn(
         self, learner_id: str, text: str, canceller: CancelOnDemand | None = None, interactive: bool = False
@@ -295,8 +300,7 @@ class TutorSession:
         return {**result, "move": move}
 
     def history(self, learner_id: str) -> list[BaseMessage]:
-        snapshot = self.graph.get_state(self.config(learner_id))
-        return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+        return self.conversation(learner_id)[0]
 
     def close(self) -> None:
         self._closer()

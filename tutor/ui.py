@@ -168,14 +168,13 @@ def build_ui(session: TutorSession) -> gr.Blocks:
     model = LearnerModel(session.learners)
     media_dir = session.settings.data_dir / "media"
 
-    def options_update(learner_id: str) -> dict:
+    def options_update(learner_id: str, messages: list[BaseMessage], pending: dict | None) -> dict:
         """Buttons under the chat: the options of a pending question, else the quick replies of the last
         answer (teaching moves, a check question's options)."""
-        pending = session.pending_question(learner_id)
         if pending:
             choices = pending.get("options") or []
             return gr.update(choices=choices, value=None, visible=bool(choices), label=pending.get("question"))
-        choices = quick_replies(session.history(learner_id))
+        choices = quick_replies(messages)
         if not choices and not model.profile(learner_id).get("track"):
             choices = ["Set up my plan"]
         return gr.update(choices=choices, value=None, visible=bool(choices), label="Quick replies")
@@ -224,10 +223,11 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                         elem_id="resume-code",
                     )
 
-        def page_history(learner_id: str) -> list[dict]:
-            """The chat as the server has it, plus the question the graph is waiting on."""
-            history = to_chat_messages(session.history(learner_id), media_dir, session.identity.media_key(learner_id))
-            pending = session.pending_question(learner_id)
+        def page(learner_id: str) -> tuple[list[dict], dict]:
+            """The chat as the server has it (plus the question the graph is waiting on) and the buttons
+            under it, from one read of the checkpoint."""
+            messages, pending = session.conversation(learner_id)
+            history = to_chat_messages(messages, media_dir, session.identity.media_key(learner_id))
             if not history and pending is None:
                 history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
             if pending:
@@ -236,7 +236,7 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                 for i, text in enumerate(pending.get("asked") or []):
                     history.append({"role": "assistant" if i % 2 == 0 else "user", "content": text})
                 history.append({"role": "assistant", "content": pending["question"]})
-            return history
+            return history, options_update(learner_id, messages, pending)
 
         def on_load(stored: str, request: gr.Request):
             learner_id = learner_of(session, stored, request)
@@ -247,10 +247,11 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             session.learners.touch(learner_id)
             session.learners.count_visit(learner_id)
             socratic_on = bool(model.profile(learner_id).get("socratic"))
+            history, buttons = page(learner_id)
             return (
-                page_history(learner_id),
+                history,
                 code,
-                options_update(learner_id),
+                buttons,
                 sidebar_html(model.progress(learner_id)),
                 gr.update(value=socratic_on),
                 code,
@@ -271,7 +272,7 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             if learner_id is None:
                 yield [{"role": "assistant", "content": NOT_RECOGNISED}], "", keep, keep, keep, keep, keep
                 return
-            history = [*page_history(learner_id), {"role": "user", "content": message}]
+            history = [*page(learner_id)[0], {"role": "user", "content": message}]
             hidden = gr.update(visible=False)
             side = sidebar_html(model.progress(learner_id))
             no_sources = gr.update()
@@ -320,11 +321,12 @@ def build_ui(session: TutorSession) -> gr.Blocks:
                 yield history, "", keep, hidden, side, no_sources, keep
             cited = list(dict.fromkeys(c for c in cited if c))
             source_update = gr.update(choices=cited, value=None) if cited else no_sources
+            saved, buttons = page(learner_id)
             yield (
-                history if failed else page_history(learner_id),  # a refusal is not in the checkpoint: keep it shown
+                history if failed else saved,  # a refusal is not in the checkpoint: keep it shown
                 "",
                 issued,
-                options_update(learner_id),
+                buttons,
                 sidebar_html(model.progress(learner_id)),
                 source_update,
                 issued,
@@ -337,13 +339,13 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             if learner_id is None:
                 note = "⚠️ That resume code is not valid here. Copy it again from *Continue on another device*."
                 current = learner_of(session, stored, None)
-                history = page_history(current) if current else []
+                history = page(current)[0] if current else []
                 yield [*history, {"role": "assistant", "content": note}], "", keep, keep, keep, keep, keep
                 return
-            history = [*page_history(learner_id), {"role": "assistant", "content": "Welcome back: this is your "
-                                                   "conversation and progress from the other device."}]  # fmt: skip
-            yield (history, "", code, options_update(learner_id), sidebar_html(model.progress(learner_id)), keep,
-                   code)  # fmt: skip
+            saved, buttons = page(learner_id)
+            history = [*saved, {"role": "assistant", "content": "Welcome back: this is your conversation and "
+                                                                 "progress from the other device."}]  # fmt: skip
+            yield history, "", code, buttons, sidebar_html(model.progress(learner_id)), keep, code
 
         outputs = [chatbot, textbox, learner_state, options, sidebar, sources, resume_code]
         demo.load(
@@ -400,7 +402,7 @@ def build_ui(session: TutorSession) -> gr.Blocks:
             if learner_id is None:
                 return [{"role": "assistant", "content": NOT_RECOGNISED}]
             note = get_kernel_service().restart(learner_id)
-            return [*page_history(learner_id), {"role": "assistant", "content": note}]
+            return [*page(learner_id)[0], {"role": "assistant", "content": note}]
 
         restart.click(on_restart, inputs=[learner_state], outputs=[chatbot], api_visibility="private")
     return demo
