@@ -135,20 +135,14 @@ WRONG_FLOOR = 0.9  # a sentence this close to a misconception (phrased apart fro
 CONTRAST_FLOOR = 0.6  # a targeted edit of the point (swap, negation) needs only this much similarity
 
 
-NEGATIONS = frozenset({"not", "no", "never", "n't", "nor", "without", "cannot", "instead", "rather"})
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "cannot", "instead", "rather"})
 STATES_BAND = 0.08  # the sentences this close to the best match are where the answer states the point
 CONTRAST_MAX = 3  # a variant that differs from its point in at most this many words is a targeted edit
 
 
 def _content(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9_]+(?:n't)?", text.lower().replace("n't", " n't"))
-    return {w for w in _stem_set(words) if w not in FUNCTION_WORDS or w in NEGATIONS}
-
-
-def _stem_set(words: list[str]) -> list[str]:
-    import Stemmer
-
-    return Stemmer.Stemmer("english").stemWords(words)
+    """Stemmed content words of a statement, negations included ("doesn't" counts as "not")."""
+    return {w for w in _stem_words(text.lower().replace("n't", " not")) if w not in FUNCTION_WORDS or w in NEGATIONS}
 
 
 def says_variant(window: str, point: str, variant: str, to_variant: float, to_point: float) -> bool:
