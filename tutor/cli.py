@@ -101,7 +101,7 @@ def index(
 
     settings = get_settings()
     try:
-        report = index_curriculum(settings, rebuild=rebuild, show_progress=not as_json)
+        report = index_curriculum(settings, rebuild=rebuild, show_progress=not as_json, token_stats=True)
     except Exception as exc:  # unreadable store, unreachable Chroma server
         fail(f"indexing failed ({type(exc).__name__}: {exc}); try `tutor index --rebuild`")
     if as_json:

@@ -8,7 +8,11 @@ from tutor.retrieval.chunking import WINDOW, Chunk, count_tokens, curriculum_chu
 from tutor.retrieval.store import IndexError_, IndexReport, open_collection, update_index
 
 
-def index_curriculum(settings: Settings, rebuild: bool = False, show_progress: bool = False) -> IndexReport:
+def index_curriculum(
+    settings: Settings, rebuild: bool = False, show_progress: bool = False, token_stats: bool = False
+) -> IndexReport:
+    """Chunk and update the index; `token_stats` (for `tutor index`) also counts every chunk's embedder
+    tokens, which server start and one-shot search need not pay for."""
     chunks = curriculum_chunks(knowledge_dir())
     bar = None
     if show_progress:
@@ -24,7 +28,8 @@ def index_curriculum(settings: Settings, rebuild: bool = False, show_progress: b
 
     try:
         report = update_index(settings, chunks, rebuild=rebuild, progress=progress)
-        report.chunk_tokens = chunk_token_stats(chunks)
+        if token_stats:
+            report.chunk_tokens = chunk_token_stats(chunks)
         return report
     finally:
         if bar is not None:
