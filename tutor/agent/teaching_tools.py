@@ -31,7 +31,7 @@ def explain_topic(topic: str, runtime: ToolRuntime, move: Move = "explain") -> C
     """Quote the one or two course paragraphs that teach `topic` with a teaching move: explain (intuition
     first), simpler, example (worked numbers or code), why (the mechanism) or misconception (common
     mistakes). Cite the returned source#anchor. Sets the conversation's current topic."""
-    from tutor.agent.teach import citations_of, encode, passage_index, quote, section_bonus, topic_of
+    from tutor.agent.teach import citations_of, covered, encode, passage_index, quote, section_bonus, topic_of
     from tutor.teaching.moves import scope_score, select
 
     ctx = _context(runtime)
@@ -42,7 +42,7 @@ def explain_topic(topic: str, runtime: ToolRuntime, move: Move = "explain") -> C
     vector = encode(topic)
     chosen = select(index, vector, move, track=track, section_bonus=section_bonus(topic, ctx))
     dialogue = dict(state.get("dialogue") or {})
-    if not chosen.passages or scope_score(index, vector) < 0.3:
+    if not chosen.passages or not covered(index, topic, scope_score(index, vector)):  # the embedded path's scope
         text = f"The course does not cover {topic!r}; say so and suggest the closest lesson if one fits."
         return Command(update={"messages": [ToolMessage(text, tool_call_id=tool_call_id)]})
     dialogue["topic"] = topic_of(chosen.passages[0], topic)
