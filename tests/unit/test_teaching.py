@@ -245,3 +245,39 @@ def test_course_words_in_compounds_and_inflections_are_known():
     assert known("papers", vocabulary) and known("bert-type", vocabulary) and known("gpt-2", vocabulary)
     assert known("repair-and-retry", vocabulary, text)
     assert not known("text-to-speech", vocabulary, text)  # each part is a course word, the compound is not
+
+
+def test_a_follow_up_with_a_clear_subject_of_its_own_leaves_the_old_lesson(indexed_session):
+    s = indexed_session
+    s.run_turn("ann", "what does temperature do when sampling?")
+    turn = s.run_turn("ann", "what's catastrophic forgetting? does it apply here?")
+    assert {c["source"] for c in turn["citations"]} == {"06_fine_tuning/01_fine_tuning_methods.md"}
+    bare = s.run_turn("ann", "and how do I avoid it?")  # a bare follow-up stays on the new topic
+    assert {c["source"] for c in bare["citations"]} == {"06_fine_tuning/01_fine_tuning_methods.md"}
+
+
+def test_related_recommends_one_lesson_with_what_it_teaches():
+    from tutor.teaching.moves import related_lesson
+
+    index = get_passage_index()
+    chunking = "04_rag_systems/03_chunking_strategies.md"
+    assert related_lesson(index, chunking, forward=True) == "04_rag_systems/04_hybrid_search_and_reranking.md"
+    last_of_module = "06_fine_tuning/02_instruction_tuning_and_alignment.md"
+    assert related_lesson(index, last_of_module).startswith("06_fine_tuning/")  # the module, not the next module
+    assert related_lesson(index, index.order[-1], forward=True) is None
+
+
+def test_next_section_reaches_the_misconceptions_then_ends(indexed_session):
+    from tutor.teaching.moves import next_section
+
+    index = get_passage_index()
+    lesson = index.by_lesson[ATTENTION]
+    teaching = [p.anchor for p in lesson if p.role in ("intro", "intuition", "mechanism", "example", "code")]
+    after_last = next_section(index, ATTENTION, teaching[-1])
+    assert after_last and after_last[0].anchor == "common-misconceptions"
+    assert next_section(index, ATTENTION, "common-misconceptions") == []
+
+
+def test_what_is_x_starts_where_the_course_introduces_x(indexed_session):
+    turn = indexed_session.run_turn("ann", "What is self-attention?")
+    assert {c["source"] for c in turn["citations"]} == {ATTENTION}  # not multi-head's self- vs cross-attention

@@ -29,7 +29,8 @@ from tutor.teaching.dialogue import Reading, content_words, read_message, subjec
 from tutor.teaching.moves import (
     nearest_lessons,
     next_section,
-    related_lessons,
+    rank,
+    related_lesson,
     scope_score,
     select,
     unknown_terms,
@@ -48,7 +49,10 @@ NEAR_MIN = 0.3  # nearest lessons worth suggesting for an uncovered question
 FOLLOW_UP_BONUS = 0.12  # a bare follow-up stays in the current lesson
 SUBJECT_BONUS = 0.06  # a follow-up with words of its own ("and top-p?") may move, the current lesson is favoured
 HYBRID_WEIGHT = 0.15  # the top hybrid hit's section gets this much on top of its passages' cosine
+QUESTION_BONUS = 0.1  # times the cosine to the nearest learner question of a section (section_questions.yaml)
 TOPIC_BONUS = 0.04  # a new question that fits the current lesson about as well as another stays
+LESSON_BONUS = 1.0  # times the share of the nearest learner questions that belong to the passage's lesson
+OWN_MARGIN = 0.05  # how much better the message alone must score than the message with its topic
 MOVE_LABELS = {
     "simpler": "Explain more simply",
     "example": "Show me an example",
@@ -66,6 +70,11 @@ LEADS = {
     "next_section": "Next in **{title}**:",
 }
 MAX_SHOWN = 40
+DEFINITION = re.compile(  # "what is X?" asked as a new topic: start where the course introduces X
+    r"^\s*(what('?s| is| are)|explain|define|tell me about|teach me( about)?|describe)\s+"
+    r"(?!(the |a )?(difference|best|right))[^.?!]{1,40}\??\s*$",
+    re.I,
+)
 FORWARD = re.compile(r"\b(after|next|then|afterwards|move on)\b", re.I)
 
 
@@ -100,7 +109,20 @@ def section_bonus(query: str, ctx: Context) -> dict[str, float]:
     for i, h in enumerate(lessons):
         weight = 1 - i / max(len(lessons), 1)
         bonus[h.citation] = bonus.get(h.citation, 0.0) + HYBRID_WEIGHT * weight  # chunks of one section add up
+    questions = question_index(ctx)
+    for citation, score in questions.section_scores(encode(query)).items():
+        bonus[citation] = bonus.get(citation, 0.0) + QUESTION_BONUS * score
+    index = passage_index(ctx)
+    for lesson, share in questions.lesson_votes(encode(query)).items():
+        for anchor in {p.citation for p in index.by_lesson.get(lesson, [])}:
+            bonus[anchor] = bonus.get(anchor, 0.0) + LESSON_BONUS * share
     return bonus
+
+
+def question_index(ctx: Context):
+    from tutor.retrieval.questions import get_question_index
+
+    return get_question_index(cache_dir=ctx.settings.data_dir / "cache")
 
 
 def quote(passages: list[Passage]) -> str:
@@ -205,7 +227,8 @@ def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: st
         for p in index.by_lesson.get(topic["lesson"], []):
             bonus[p.citation] = bonus.get(p.citation, 0.0) + TOPIC_BONUS
     chosen = select(index, own, reading.move, track=track, shown=set(dialogue.get("shown", [])),
-                    section_bonus=bonus, intuition_first=reading.move == "explain")  # fmt: skip
+                    section_bonus=bonus, intuition_first=reading.move == "explain",
+                    definition=reading.move == "explain" and bool(DEFINITION.match(text)))  # fmt: skip
     if not chosen.passages:
         return not_covered(index, dialogue, text, own, coverage, off_topic=False)
     lead = chosen.passages[-1] if reading.move == "explain" else chosen.lead
@@ -252,6 +275,8 @@ def follow_up(ctx: Context, index: PassageIndex, dialogue: dict, text: str, read
     if reading.subject:
         for citation, b in section_bonus(f"{text} {topic['heading']}", ctx).items():
             bonus[citation] = bonus.get(citation, 0.0) + b
+    if reading.subject:
+        vector, bonus = own_or_topic(ctx, index, text, vector, bonus, reading.move, track, shown, stay, topic)
     chosen = select(index, vector, reading.move, lesson=lesson, track=track, shown=shown, section_bonus=bonus)
     if not chosen.passages and lesson:
         chosen = select(index, vector, "explain", lesson=lesson, track=track, shown=shown, section_bonus=bonus)
@@ -267,6 +292,21 @@ def follow_up(ctx: Context, index: PassageIndex, dialogue: dict, text: str, read
     )
     dialogue = {**remember(dialogue, reading.move, chosen.passages), "topic": new_topic}
     return teach_reply(index, dialogue, reading.move, chosen.passages)
+
+
+def own_or_topic(ctx, index, text, vector, bonus, move, track, shown, stay, topic) -> tuple[np.ndarray, dict]:
+    """A follow-up with words of its own ("what's catastrophic forgetting? does it apply here?") is read
+    both ways: with the topic's words and alone (the current lesson still favoured). The better-scoring
+    reading wins, so a clear new subject is not forced into the old lesson."""
+    own = encode(text)
+    own_bonus = section_bonus(text, ctx)
+    for p in index.by_lesson.get(topic["lesson"], []):
+        own_bonus[p.citation] = own_bonus.get(p.citation, 0.0) + stay
+    with_topic = rank(index, vector, move, track=track, shown=shown, section_bonus=bonus)
+    alone = rank(index, own, move, track=track, shown=shown, section_bonus=own_bonus)
+    if alone and (not with_topic or alone[0][0] > with_topic[0][0] + OWN_MARGIN):
+        return own, own_bonus
+    return vector, bonus
 
 
 def teach_reply(index: PassageIndex, dialogue: dict, move: str, passages: list[Passage]) -> dict:
@@ -298,12 +338,19 @@ def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage
 
 
 def related(index: PassageIndex, dialogue: dict, forward: bool = False) -> dict:
+    """One lesson to read next, with what it teaches (its objectives), cited."""
     lesson = dialogue["topic"]["lesson"]
-    after = related_lessons(index, lesson, forward=forward)
-    rows = [f"- **{index.lesson_title(s)}** · `{s}`" for s in after]
-    text = f"After **{index.lesson_title(lesson)}**, these build on it or sit close to it:\n\n" + "\n".join(rows)
-    text += "\n\n`/learn NAME` walks you through one section by section."
-    citations = [{"source": s, "heading": index.lesson_title(s), "anchor": ""} for s in after]
+    after = related_lesson(index, lesson, forward=forward)
+    if after is None:
+        text = f"**{index.lesson_title(lesson)}** is the last lesson of the course: check your understanding of it."
+        return reply(text, dialogue, moves=["Check my understanding"], move="related")
+    goals = index.lessons[after].meta.objectives if after in index.lessons else []
+    how = "comes next and builds on it" if forward else "is the closest to it"
+    text = f"After **{index.lesson_title(lesson)}**, **{index.lesson_title(after)}** (`{after}`) {how}."
+    if goals:
+        text += " In it you will:\n\n" + "\n".join(f"- {g}" for g in goals)
+    text += f"\n\n`/learn {after.split('/')[-1].removesuffix('.md')}` walks you through it section by section."
+    citations = [{"source": after, "heading": index.lesson_title(after), "anchor": ""}]
     dialogue = {**dialogue, "moves": [*dialogue.get("moves", []), "related"]}
     return reply(text, dialogue, citations=citations, moves=["Check my understanding"], move="related")
 
@@ -313,6 +360,9 @@ def continue_lesson(index: PassageIndex, dialogue: dict) -> dict:
     passages = next_section(index, topic["lesson"], topic["anchor"])
     if not passages:
         text = f"That was the last section of **{index.lesson_title(topic['lesson'])}**."
+        after = related_lesson(index, topic["lesson"], forward=True)
+        if after:
+            text += f" Next in the course: **{index.lesson_title(after)}** (`/learn {after.split('/')[-1][:-3]}`)."
         return reply(text, dialogue, moves=["Check my understanding"], move="next_section")
     lead = passages[0]
     dialogue = {**remember(dialogue, "next_section", passages), "topic": topic_of(lead, lead.heading)}

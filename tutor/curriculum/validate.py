@@ -94,6 +94,32 @@ def validate(root: Path | None = None) -> list[str]:
                 problems.append(f"quiz item id {item.id} is used twice")
             all_ids.add(item.id)
             problems += _check_ref(item.section, lessons, root, f"quiz item {item.id}")
+    problems += _check_section_questions(root, lessons)
+    return problems
+
+
+MIN_SECTION_QUESTIONS = 3
+
+
+def _check_section_questions(root: Path, lessons: dict[str, Lesson]) -> list[str]:
+    """Every lesson section (but the self-checks) has learner questions, and every question names a real
+    section: a lesson added without them is found by retrieval only through its own words."""
+    from tutor.retrieval.questions import FILE, load_questions
+
+    if not (root / FILE).exists():
+        return [f"{FILE} is missing"]
+    problems, count = [], {}
+    for q in load_questions(root):
+        if q.source not in lessons or q.anchor not in lessons[q.source].anchors:
+            problems.append(f"{FILE}: no section {q.citation}")
+        count[q.citation] = count.get(q.citation, 0) + 1
+    for lesson in lessons.values():
+        for section in lesson.sections:
+            if section.level != 2 or section.anchor == "self-check-questions":
+                continue
+            citation = f"{lesson.source}#{section.anchor}"
+            if count.get(citation, 0) < MIN_SECTION_QUESTIONS:
+                problems.append(f"{FILE}: {citation} has {count.get(citation, 0)} questions, expected >= 3")
     return problems
 
 

@@ -19,10 +19,13 @@ from tutor.retrieval.store import open_collection
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
+    from tutor.retrieval.questions import QuestionIndex
+
 RRF_K = 60
 # Lessons are the canonical explanations; notebooks and plan text rank below an equally good lesson.
 KIND_WEIGHT = {"lesson": 1.0, "notebook": 0.8, "plan": 0.8}
 CANDIDATES = 20
+QUESTION_WEIGHT = 0.5  # the section-question ranking against dense and BM25 (tuned on the conversation tune split)
 FILTER_KEYS = ("module", "week", "kind", "source")
 
 
@@ -63,7 +66,7 @@ def _stemmer():
 class HybridSearcher:
     """Loads the collection and builds the BM25 index from its documents (so an `HttpClient` works too)."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, questions: QuestionIndex | None = None) -> None:
         import bm25s
 
         from tutor.embeddings import MiniLMEmbedder
@@ -81,10 +84,18 @@ class HybridSearcher:
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         self._bm25_lock = threading.Lock()
+        self.questions = questions
+        self._section_rows: dict[str, list[int]] = {}
+        for i, meta in enumerate(self.metas):
+            if meta.get("kind") == "lesson":
+                citation = f"{meta['source']}#{meta.get('anchor', '')}"
+                self._section_rows.setdefault(citation, []).append(i)
 
     @classmethod
     def open(cls, settings: Settings) -> HybridSearcher:
-        return cls(open_collection(settings))
+        from tutor.retrieval.questions import get_question_index
+
+        return cls(open_collection(settings), get_question_index(cache_dir=settings.data_dir / "cache"))
 
     def _mask(self, filters: dict) -> np.ndarray | None:
         if not filters:
@@ -122,6 +133,21 @@ class HybridSearcher:
         )  # fmt: skip
         return res["ids"][0]
 
+    def asked(self, vector: np.ndarray, dense: list[str], filters: dict) -> list[str]:
+        """Sections whose learner questions are nearest the query, as a ranking of chunks: each section by
+        its chunk that dense search ranked best (else its first chunk)."""
+        if self.questions is None:
+            return []
+        dense_rank = {id_: r for r, id_ in enumerate(dense)}
+        out = []
+        ranked = sorted(self.questions.section_scores(vector).items(), key=lambda kv: kv[1], reverse=True)
+        for citation, _score in ranked:
+            rows = [r for r in self._section_rows.get(citation, [])
+                    if all(self.metas[r].get(k) == v for k, v in filters.items())]  # fmt: skip
+            if rows:
+                out.append(min((self.ids[r] for r in rows), key=lambda id_: dense_rank.get(id_, len(dense))))
+        return out
+
     def search(self, query: str, k: int = 5, vector: np.ndarray | None = None, **filters: object) -> list[Hit]:
         """Top-k chunks for `query` (`vector`: its embedding, when the caller has it); filters: module, week,
         kind, source (exact match)."""
@@ -132,9 +158,12 @@ class HybridSearcher:
         n = max(CANDIDATES, k * 4)
         vector = self.embedder.encode([query])[0] if vector is None else vector
         fused: dict[str, float] = {}
-        for ranking in (self.dense(vector, n, filters), self.lexical(query, n, filters)):
+        dense = self.dense(vector, n, filters)
+        rankings = ((1.0, dense), (1.0, self.lexical(query, n, filters)),
+                    (QUESTION_WEIGHT, self.asked(vector, dense, filters)))  # fmt: skip
+        for weight, ranking in rankings:
             for rank, id_ in enumerate(ranking):
-                fused[id_] = fused.get(id_, 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[id_] = fused.get(id_, 0.0) + weight / (RRF_K + rank + 1)
         for id_ in fused:
             fused[id_] *= KIND_WEIGHT.get(self.metas[self._row[id_]].get("kind", ""), 1.0)
         best = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:k]

@@ -14,6 +14,7 @@ import numpy as np
 from tutor.teaching.passages import Passage, PassageIndex
 
 MAX_QUOTE_CHARS = 900  # a focused answer: one or two paragraphs, the citation opens the full section
+DEFINITION_MARGIN = 0.05  # "what is X?": passages this close to the best count as equally good
 SHORT_PASSAGE = 320  # below this the next paragraph of the same section is added
 TEACHABLE = ("intro", "intuition", "mechanism", "example", "code")
 MATH = re.compile(r"[=√∑^]|sqrt|softmax\(|\bO\(|formula|log ")
@@ -108,6 +109,7 @@ def select(
     shown: set[int] | None = None,
     section_bonus: dict[str, float] | None = None,
     intuition_first: bool = False,
+    definition: bool = False,
 ) -> Selection:
     """The passages a move quotes. Misconceptions: the two closest items. Others: one paragraph (plus
     its continuation when short); a new topic may lead with the lesson's intuition paragraph."""
@@ -115,6 +117,8 @@ def select(
     if not ranked:
         return Selection()
     best_score, best = ranked[0]
+    if definition:
+        best = earliest(index, ranked)
     if move == "misconception":
         same = [p for _s, p in ranked if p.lesson == best.lesson]
         return Selection(same[:2])
@@ -132,9 +136,21 @@ def select(
     return Selection(extend(index, best))
 
 
+def earliest(index: PassageIndex, ranked: list[tuple[float, Passage]]) -> Passage:
+    """For "what is X?": of the passages about as good as the best (within DEFINITION_MARGIN), the one
+    from the earliest lesson in course order. The course introduces a concept before it builds on it
+    (attention before multi-head attention), so the first lesson is where a newcomer should start."""
+    best_score = ranked[0][0]
+    position = {source: i for i, source in enumerate(index.order)}
+    close = [(position.get(p.lesson, len(position)), -s, i) for i, (s, p) in enumerate(ranked)
+             if s >= best_score - DEFINITION_MARGIN]  # fmt: skip
+    return ranked[min(close)[2]][1]
+
+
 def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]:
-    """The first passages of the section after `anchor` (skipping misconceptions and self-checks)."""
-    passages = [p for p in index.by_lesson.get(lesson, []) if p.role in TEACHABLE]
+    """The first passages of the section after `anchor`. The lesson's common misconceptions are its last
+    part to read; only the self-check questions are skipped (they are asked, not quoted)."""
+    passages = [p for p in index.by_lesson.get(lesson, []) if p.role in (*TEACHABLE, "misconception")]
     anchors = list(dict.fromkeys(p.anchor for p in passages))
     later = anchors[anchors.index(anchor) + 1 :] if anchor in anchors else anchors
     for a in later:
@@ -143,22 +159,24 @@ def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]
     return []
 
 
-def related_lessons(index: PassageIndex, lesson: str, n: int = 2, forward: bool = False) -> list[str]:
-    """What to read after a lesson: the next one in course order, then the closest in content within the
-    same module (the course's own structure before similarity across the whole course). `forward` ("what
-    should I read after this?") keeps to lessons that come later in the course."""
+def related_lesson(index: PassageIndex, lesson: str, forward: bool = False) -> str | None:
+    """The one lesson to read next or alongside. "After this" (`forward`): the next lesson of the same
+    module, else the next in course order. "Related": the closest lesson in content within the module,
+    else the next in course order. One recommendation, not a list to choose from."""
     order = index.order
-    out = []
     at = order.index(lesson) if lesson in order else -1
-    if at >= 0 and at + 1 < len(order):
-        out.append(order[at + 1])
-    here = index.lesson_vectors.get(lesson)
+    following = order[at + 1] if 0 <= at < len(order) - 1 else None
     module = lesson.split("/")[0]
+    if forward and following and following.startswith(module + "/"):
+        return following
+    here = index.lesson_vectors.get(lesson)
     later = set(order[at + 1 :]) if forward and at >= 0 else set(order)
     if here is not None:
         sims = sorted(((float(v @ here), s) for s, v in index.lesson_vectors.items() if s != lesson), reverse=True)
-        out += [s for _sim, s in sims if s not in out and s.startswith(module + "/") and s in later]
-    return out[:n]
+        same_module = [s for _sim, s in sims if s.startswith(module + "/") and s in later]
+        if same_module:
+            return same_module[0]
+    return following
 
 
 def nearest_lessons(index: PassageIndex, vector: np.ndarray, n: int = 2, floor: float = 0.2) -> list[str]:

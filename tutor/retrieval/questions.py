@@ -1,0 +1,112 @@
+"""Questions each lesson section answers (doc2query-style expansion, written with the curriculum).
+
+A section's text says how the course explains a thing; learners ask in other words ("how does the model
+know word order?" for positional encoding). `knowledge/section_questions.yaml` holds a few learner-style
+questions per section. A message close to one of them is evidence for that section, on top of the
+section's own text: dense search and the teaching core both add it.
+
+The file was written by a helper from the lessons alone, apart from every eval set (a test checks that
+no eval question appears in it).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from tutor.curriculum.lessons import slugify
+
+FILE = "section_questions.yaml"
+NEIGHBOURS = 8  # questions that vote for their sections
+LESSON_NEIGHBOURS = 16  # questions that vote for their lesson
+FLOOR = 0.45  # a question less similar than this says nothing about the message
+
+
+@dataclass(frozen=True)
+class SectionQuestion:
+    source: str  # lesson path relative to knowledge/
+    anchor: str
+    text: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.source}#{self.anchor}"
+
+
+def load_questions(knowledge: Path) -> list[SectionQuestion]:
+    path = knowledge / FILE
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text()) or {}
+    out = []
+    for lesson in data.get("lessons", []):
+        for section in lesson.get("sections", []):
+            anchor = slugify(section["heading"])
+            out += [SectionQuestion(lesson["source"], anchor, q.strip()) for q in section.get("questions", [])]
+    return out
+
+
+class QuestionIndex:
+    """The section questions with their MiniLM vectors (cached on disk by content)."""
+
+    def __init__(self, questions: list[SectionQuestion], cache_dir: Path | None = None) -> None:
+        self.questions = questions
+        self.cache_dir = cache_dir
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        import hashlib
+
+        from tutor.embeddings import cached_encode
+
+        texts = [q.text for q in self.questions]
+        digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+        cache = self.cache_dir / f"questions-{digest}.npy" if self.cache_dir else None
+        return cached_encode(texts, cache) if texts else np.zeros((0, 384), dtype=np.float32)
+
+    def section_scores(self, vector: np.ndarray, n: int = NEIGHBOURS) -> dict[str, float]:
+        """Sections whose questions are nearest the message: the best question cosine per section, for the
+        `n` nearest questions above FLOOR (a far question is no evidence)."""
+        if not self.questions:
+            return {}
+        sims = self.vectors @ vector
+        top = np.argsort(-sims)[:n]
+        scores: dict[str, float] = {}
+        for i in top:
+            if sims[i] < FLOOR:
+                break
+            citation = self.questions[int(i)].citation
+            scores[citation] = max(scores.get(citation, 0.0), float(sims[i]))
+        return scores
+
+    def lesson_votes(self, vector: np.ndarray, n: int | None = None) -> dict[str, float]:
+        """Share of the `n` nearest questions (above FLOOR) that belong to each lesson: evidence about the
+        lesson as a whole, which a single best section does not give."""
+        if not self.questions:
+            return {}
+        n = n or LESSON_NEIGHBOURS
+        sims = self.vectors @ vector
+        top = [int(i) for i in np.argsort(-sims)[:n] if sims[i] >= FLOOR]
+        votes: dict[str, float] = {}
+        for i in top:
+            votes[self.questions[i].source] = votes.get(self.questions[i].source, 0.0) + 1 / n
+        return votes
+
+
+_indexes: dict[str, QuestionIndex] = {}
+_lock = threading.Lock()
+
+
+def get_question_index(knowledge: Path | None = None, cache_dir: Path | None = None) -> QuestionIndex:
+    from tutor.paths import knowledge_dir
+
+    root = knowledge or knowledge_dir()
+    with _lock:
+        if str(root) not in _indexes:
+            _indexes[str(root)] = QuestionIndex(load_questions(root), cache_dir)
+        return _indexes[str(root)]
