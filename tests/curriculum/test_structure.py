@@ -46,8 +46,8 @@ def test_every_file_the_roadmap_names_exists():
     for module in MODULES:
         lessons = list((ROOT / module).glob("*.md"))
         assert lessons, f"module {module} has no lessons"
-    for module in MODULES[2:5]:  # prompting, RAG, production: five lessons each
-        assert len(list((ROOT / module).glob("*.md"))) == 5, module
+    for module in MODULES[2:5]:  # prompting, RAG, production: at least the five the roadmap names
+        assert len(list((ROOT / module).glob("*.md"))) >= 5, module
 
 
 def test_lessons_have_objectives_misconceptions_self_checks():
