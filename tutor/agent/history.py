@@ -25,30 +25,19 @@ def token_counter(ctx: Context):
     client = getattr(ctx.model, "client", None)
     tokenize = getattr(client, "tokenize", None)
     if ctx.embedded and callable(tokenize):
-        length = _cached_length(tokenize)
 
         def count(messages: list[BaseMessage]) -> int:
-            return sum(length(m.text) + 8 for m in messages)
+            return sum(_token_length(tokenize, m.text) + 8 for m in messages)
 
         return count
     return count_tokens_approximately
 
 
-_lengths: dict[int, object] = {}
-
-
-def _cached_length(tokenize):
+@lru_cache(maxsize=2048)
+def _token_length(tokenize, text: str) -> int:
     """Token counts per text, remembered: the system prompt and the history are the same turn after turn,
     and tokenizing them again cost about a millisecond before every reply."""
-    key = id(tokenize.__self__) if hasattr(tokenize, "__self__") else id(tokenize)
-    if key not in _lengths:
-
-        @lru_cache(maxsize=2048)
-        def length(text: str) -> int:
-            return len(tokenize(text.encode("utf-8", "replace"), add_bos=False))
-
-        _lengths[key] = length
-    return _lengths[key]
+    return len(tokenize(text.encode("utf-8", "replace"), add_bos=False))
 
 
 def history_budget(ctx: Context, system: SystemMessage, counter) -> int:

@@ -337,6 +337,11 @@ def not_covered(index: PassageIndex, dialogue: dict, text: str, vector, coverage
                  suggested=near)  # fmt: skip
 
 
+def learn_name(source: str) -> str:
+    """What `/learn` takes for a lesson: its file name without the folder and `.md`."""
+    return source.split("/")[-1].removesuffix(".md")
+
+
 def related(index: PassageIndex, dialogue: dict, forward: bool = False) -> dict:
     """One lesson to read next, with what it teaches (its objectives), cited."""
     lesson = dialogue["topic"]["lesson"]
@@ -349,7 +354,7 @@ def related(index: PassageIndex, dialogue: dict, forward: bool = False) -> dict:
     text = f"After **{index.lesson_title(lesson)}**, **{index.lesson_title(after)}** (`{after}`) {how}."
     if goals:
         text += " In it you will:\n\n" + "\n".join(f"- {g}" for g in goals)
-    text += f"\n\n`/learn {after.split('/')[-1].removesuffix('.md')}` walks you through it section by section."
+    text += f"\n\n`/learn {learn_name(after)}` walks you through it section by section."
     citations = [{"source": after, "heading": index.lesson_title(after), "anchor": ""}]
     dialogue = {**dialogue, "moves": [*dialogue.get("moves", []), "related"]}
     return reply(text, dialogue, citations=citations, moves=["Check my understanding"], move="related")
@@ -362,7 +367,7 @@ def continue_lesson(index: PassageIndex, dialogue: dict) -> dict:
         text = f"That was the last section of **{index.lesson_title(topic['lesson'])}**."
         after = related_lesson(index, topic["lesson"], forward=True)
         if after:
-            text += f" Next in the course: **{index.lesson_title(after)}** (`/learn {after.split('/')[-1][:-3]}`)."
+            text += f" Next in the course: **{index.lesson_title(after)}** (`/learn {learn_name(after)}`)."
         return reply(text, dialogue, moves=["Check my understanding"], move="next_section")
     lead = passages[0]
     dialogue = {**remember(dialogue, "next_section", passages), "topic": topic_of(lead, lead.heading)}

@@ -24,8 +24,7 @@ from tutor.curriculum.lessons import slugify
 FILE = "section_questions.yaml"
 NEIGHBOURS = 8  # questions that vote for their sections
 LESSON_NEIGHBOURS = 16  # questions that vote for their lesson
-FLOOR = 0.45
-WEIGHTED = False  # a question less similar than this says nothing about the message
+FLOOR = 0.45  # a question less similar than this says nothing about the message
 
 
 @dataclass(frozen=True)
@@ -96,10 +95,8 @@ class QuestionIndex:
         top = [int(i) for i in np.argsort(-sims)[:n] if sims[i] >= FLOOR]
         votes: dict[str, float] = {}
         for i in top:
-            weight = (sims[i] - FLOOR) if WEIGHTED else 1.0
-            votes[self.questions[i].source] = votes.get(self.questions[i].source, 0.0) + float(weight)
-        total = sum(votes.values()) or 1.0
-        return {source: v / total * len(top) / n for source, v in votes.items()}
+            votes[self.questions[i].source] = votes.get(self.questions[i].source, 0.0) + 1 / n
+        return votes
 
 
 _indexes: dict[str, QuestionIndex] = {}

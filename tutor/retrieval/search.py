@@ -57,6 +57,11 @@ class Hit:
         }
 
 
+def _matches(meta: dict, filters: dict) -> bool:
+    """A chunk's metadata has every filter value (module, week, kind, source; exact match)."""
+    return all(meta.get(k) == v for k, v in filters.items())
+
+
 def _stemmer():
     import Stemmer
 
@@ -100,11 +105,7 @@ class HybridSearcher:
     def _mask(self, filters: dict) -> np.ndarray | None:
         if not filters:
             return None
-        keep = np.ones(len(self.ids), dtype=np.float32)
-        for i, meta in enumerate(self.metas):
-            if any(meta.get(k) != v for k, v in filters.items()):
-                keep[i] = 0
-        return keep
+        return np.array([_matches(meta, filters) for meta in self.metas], dtype=np.float32)
 
     @staticmethod
     def _where(filters: dict) -> dict | None:
@@ -142,8 +143,7 @@ class HybridSearcher:
         out = []
         ranked = sorted(self.questions.section_scores(vector).items(), key=lambda kv: kv[1], reverse=True)
         for citation, _score in ranked:
-            rows = [r for r in self._section_rows.get(citation, [])
-                    if all(self.metas[r].get(k) == v for k, v in filters.items())]  # fmt: skip
+            rows = [r for r in self._section_rows.get(citation, []) if _matches(self.metas[r], filters)]
             if rows:
                 out.append(min((self.ids[r] for r in rows), key=lambda id_: dense_rank.get(id_, len(dense))))
         return out
