@@ -281,3 +281,44 @@ def test_next_section_reaches_the_misconceptions_then_ends(indexed_session):
 def test_what_is_x_starts_where_the_course_introduces_x(indexed_session):
     turn = indexed_session.run_turn("ann", "What is self-attention?")
     assert {c["source"] for c in turn["citations"]} == {ATTENTION}  # not multi-head's self- vs cross-attention
+
+
+def test_what_is_x_behind_a_filler_or_style_request_is_a_definition():
+    from tutor.agent.teach import is_definition
+
+    assert is_definition("ok so what does self-attention actually do? plain words pls")
+    assert is_definition("what is a KV cache?")
+    assert not is_definition("what does the feed-forward part do? isn't attention enough?")
+    assert not is_definition("what's the difference between BM25 and dense retrieval?")
+
+
+def test_a_generic_demonstrative_refers_to_the_topic():
+    reading = read_message("what are the usual ways these systems fail?", has_topic=True)
+    assert reading.follow_up and reading.move == "misconception"
+    named = read_message("what are the usual ways RAG systems fail?", has_topic=True)
+    assert "rag" in named.subject  # a named subject is kept: the message may leave the lesson
+
+
+def test_lesson_votes_favour_the_nearest_questions():
+    import numpy as np
+
+    from tutor.retrieval.questions import QuestionIndex, SectionQuestion
+
+    near = SectionQuestion("a.md", "x", "the question nearly the message")
+    middling = [SectionQuestion("b.md", "y", f"middling {i}") for i in range(5)]
+    index = QuestionIndex([near, *middling])
+    vectors = np.array([[0.95, np.sqrt(1 - 0.95**2)]] + [[0.80, 0.6]] * 5, dtype=np.float32)
+    index.__dict__["vectors"] = vectors  # the cached_property, set directly: no encoder needed
+    votes = index.lesson_votes(np.array([1.0, 0.0], dtype=np.float32), n=6)
+    assert votes["a.md"] > votes["b.md"]  # five middling neighbours do not outvote the nearest one
+    assert abs(sum(votes.values()) - 1.0) < 1e-6  # all six above the floor: the whole vote is given
+    assert index.lesson_votes(np.array([0.0, -1.0], dtype=np.float32)) == {}  # nothing near: no vote
+
+
+def test_a_far_question_with_a_word_the_course_never_uses_is_not_covered(indexed_session):
+    s = indexed_session
+    s.run_turn("ann", "what does perplexity measure?")
+    coffee = s.run_turn("ann", "brb coffee. what's a good espresso ratio btw?")
+    assert coffee["citations"] == []
+    vague = s.run_turn("ann", "what's a fairer way then?")  # course words only ("fairer" is "fair"): the topic
+    assert {c["source"] for c in vague["citations"]} == {"08_evaluating_llms/01_evaluating_llms.md"}

@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 SCOPE_FLOOR = 0.30  # below: nothing in the course is close
 SCOPE_SURE = 0.50  # above: covered unless a distinctive term (CUDA, FSDP, text-to-speech) is unknown
 SCOPE_CEILING = 0.70
+# The nearest of the 3,500 learner questions (section_questions.yaml) is a second scope signal: on the tune
+# split every covered message has one at cosine >= 0.53 and every uncovered one but three (which the
+# distinctive-term rule catches or misses either way) stays <= 0.45; the cut is the middle of that gap.
+# It decides only with a word the course never uses (see covered()).
+QUESTION_SCOPE_MIN = 0.49
 NEAR_MIN = 0.3  # nearest lessons worth suggesting for an uncovered question
 FOLLOW_UP_BONUS = 0.12  # a bare follow-up stays in the current lesson
 SUBJECT_BONUS = 0.06  # a follow-up with words of its own ("and top-p?") may move, the current lesson is favoured
@@ -71,10 +76,20 @@ LEADS = {
 }
 MAX_SHOWN = 40
 DEFINITION = re.compile(  # "what is X?" asked as a new topic: start where the course introduces X
-    r"^\s*(what('?s| is| are)|explain|define|tell me about|teach me( about)?|describe)\s+"
+    r"^\s*(what('?s| is| are)|what (does|do) (?=[^.?!]* do\b)|explain|define|tell me about|teach me( about)?|"
+    r"describe)\s*"
     r"(?!(the |a )?(difference|best|right))[^.?!]{1,40}\??\s*$",
     re.I,
 )
+FILLER = re.compile(r"^\s*((ok(ay)?|so|hmm+|hey|hi|alright|um+|well|right)\b[\s,.!]*)+", re.I)
+HEDGE = re.compile(r"(?<=\?)[\s,]*(in )?(plain|simple|easy) (words|terms|english)( pls| please)?\s*[.!]*$", re.I)
+
+
+def is_definition(text: str) -> bool:
+    """ "what is X?", also behind a filler and before a style request ("ok so what does X do? plain words")."""
+    return bool(DEFINITION.match(HEDGE.sub("", FILLER.sub("", text))))
+
+
 FORWARD = re.compile(r"\b(after|next|then|afterwards|move on)\b", re.I)
 
 
@@ -95,8 +110,11 @@ def encode(text: str) -> np.ndarray:
     return message_vector(text)
 
 
-def section_bonus(query: str, ctx: Context) -> dict[str, float]:
-    """Agreement with the hybrid (BM25 + dense) search: exact terms like "QLoRA" or "RRF" count too."""
+def section_bonus(query: str, ctx: Context, votes: bool = True) -> dict[str, float]:
+    """Agreement with the hybrid (BM25 + dense) search (exact terms like "QLoRA" or "RRF" count too) and
+    with the learner questions of each section and, with `votes`, of each lesson. "What is X?" goes
+    without the lesson votes: they name the lesson where learners ask most about X (multi-head attention
+    for "self-attention"), not the one where the course introduces it."""
     from tools.search import search_curriculum_hits
     from tutor.retrieval.store import IndexError_
 
@@ -113,7 +131,7 @@ def section_bonus(query: str, ctx: Context) -> dict[str, float]:
     for citation, score in questions.section_scores(encode(query)).items():
         bonus[citation] = bonus.get(citation, 0.0) + QUESTION_BONUS * score
     index = passage_index(ctx)
-    for lesson, share in questions.lesson_votes(encode(query)).items():
+    for lesson, share in questions.lesson_votes(encode(query)).items() if votes else ():
         for anchor in {p.citation for p in index.by_lesson.get(lesson, [])}:
             bonus[anchor] = bonus.get(anchor, 0.0) + LESSON_BONUS * share
     return bonus
@@ -220,15 +238,17 @@ def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: st
         return follow_up(ctx, index, dialogue, text, reading, track)
     own = encode(text)
     coverage = scope_score(index, own)
-    if reading.off_topic or not covered(index, text, coverage):
+    asked = question_index(ctx).nearest(own)
+    if reading.off_topic or not covered(index, text, coverage, asked=asked):
         return not_covered(index, dialogue, text, own, coverage, off_topic=reading.off_topic)
-    bonus = section_bonus(text, ctx)
+    definition = reading.move in ("explain", "simpler") and is_definition(text)
+    bonus = section_bonus(text, ctx, votes=not definition)
     if topic:
         for p in index.by_lesson.get(topic["lesson"], []):
             bonus[p.citation] = bonus.get(p.citation, 0.0) + TOPIC_BONUS
     chosen = select(index, own, reading.move, track=track, shown=set(dialogue.get("shown", [])),
                     section_bonus=bonus, intuition_first=reading.move == "explain",
-                    definition=reading.move == "explain" and bool(DEFINITION.match(text)))  # fmt: skip
+                    definition=definition)  # fmt: skip
     if not chosen.passages:
         return not_covered(index, dialogue, text, own, coverage, off_topic=False)
     lead = chosen.passages[-1] if reading.move == "explain" else chosen.lead
@@ -246,11 +266,17 @@ def locate_topic(ctx: Context, dialogue: dict, subject: str, track: str | None) 
     return {**dialogue, "topic": topic_of(chosen.lead, subject)}
 
 
-def covered(index: PassageIndex, text: str, coverage: float) -> bool:
-    """Does the course answer this? The best passage's cosine, and the words the course never uses."""
+def covered(index: PassageIndex, text: str, coverage: float, asked: float | None = None) -> bool:
+    """Does the course answer this? The best passage's cosine, the nearest learner question's cosine
+    (`asked`, for a whole message; a bare subject phrase is not compared with questions) and the words the
+    course never uses. A far question cosine only counts together with a word the course never uses
+    ("espresso"): a vague message in the course's own words ("what's a fairer way then?") is read against
+    the topic instead, and two weak signals that agree are safer than one."""
     if coverage < SCOPE_FLOOR:
         return False
     missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
+    if asked is not None and asked < QUESTION_SCOPE_MIN and missing:
+        return False
     if distinctive and coverage < SCOPE_CEILING:
         return False
     return not (coverage < SCOPE_SURE and len(missing) >= 2)

@@ -25,7 +25,8 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
         (
             "misconception",
             r"\b(misconceptions?|mistakes?|pitfalls?|gotchas?|common errors?|go(es)? wrong|avoid (it|that|this|them)|"
-            r"traps?|misunderst|people get wrong|wrong about|confuse[sd]?\b|mix (up|them up))",
+            r"traps?|misunderst|people get wrong|wrong about|confuse[sd]?\b|mix (up|them up)|failure modes?|"
+            r"(usual|common|typical|main) ways? (\w+ ){0,3}fail)",
         ),
         (
             "example",
@@ -69,6 +70,11 @@ CONTINUATION = re.compile(
     re.IGNORECASE,
 )
 PRONOUN = re.compile(r"\b(it|that|this|they|them|those|these|its|their|one|ones)\b", re.IGNORECASE)
+DEMONSTRATIVE = re.compile(  # "these systems", "that trick": the thing just discussed, named generically
+    r"\b(this|that|these|those) (systems?|models?|methods?|approach(es)?|techniques?|things?|ideas?|tricks?|"
+    r"setups?|steps?|parts?|kinds?|ones|pipelines?|tools?)\b",
+    re.IGNORECASE,
+)
 STOP = frozenset(
     [
         "a",
@@ -303,7 +309,7 @@ def read_message(text: str, has_topic: bool) -> Reading:
         move = "misconception"  # "so the weights are learned, right?": the learner checks a belief
     short = len(text.split()) <= 9
     bare = len(words) <= 1 or (move is not None and len(words) <= 2)
-    anaphoric = bool(PRONOUN.search(text)) and len(words) <= 3
+    anaphoric = (bool(PRONOUN.search(text)) and len(words) <= 3) or (bool(DEMONSTRATIVE.search(text)) and short)
     continuing = bool(CONTINUATION.match(text)) and short
     if move and (bare or anaphoric):
         return Reading(move, True, subject if not bare else "", off)

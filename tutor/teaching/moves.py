@@ -199,7 +199,7 @@ GENERIC_SUFFIXES = ("type", "style", "like", "based", "sized", "size", "level", 
 
 
 def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
-    """A word the course uses, in any simple inflection ("papers", "tokenizing"). A compound is known when
+    """A word the course uses, in any simple inflection ("papers", "tokenizing", "fairer"). A compound is known when
     the course writes it (with spaces or hyphens: "repair-and-retry") or it is a known word with a generic
     suffix ("bert-type", "gpt-2"); "text-to-speech" is not, though each part is."""
     if re.fullmatch(r"[\d.]+", word):
@@ -210,7 +210,9 @@ def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
             return all(known(part, vocabulary) for part in parts[:-1])
         return bool(text) and re.search(r"[\s-]+".join(map(re.escape, parts)), text) is not None
     forms = {word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
-             word.removesuffix("ed"), word.removesuffix("ing") + "e", word.removesuffix("ed") + "e"}  # fmt: skip
+             word.removesuffix("ed"), word.removesuffix("ing") + "e", word.removesuffix("ed") + "e",
+             word.removesuffix("er"), word.removesuffix("est"), word.removesuffix("r"),
+             word.removesuffix("st")}  # fmt: skip
     return any(f in vocabulary for f in forms if len(f) > 1)
 
 
