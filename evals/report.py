@@ -64,10 +64,18 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| grading | marks earned by {r['grading']['injections']} injections | {r['grading']['injection_marks']} | 0 |",
         f"| short answers ({r['short_answers']['n']} labelled, blind) | fluent wrong answers passed, tune / holdout | "
         f"{r['short_answers']['tune']['wrong_passed']} / {r['short_answers']['holdout']['wrong_passed']} | ≤ 0.05 |",
-        f"| short answers | correct answers passed, tune / holdout | {r['short_answers']['tune']['correct_passed']} / "
+        f"| short answers | correct answers passed (by the grader, or by the learner where it was left to them), "
+        f"tune / holdout | {r['short_answers']['tune']['correct_passed']} / "
         f"{r['short_answers']['holdout']['correct_passed']} | ≥ 0.85 |",
-        f"| short answers | rubric points left to the learner's self-assessment | "
-        f"{r['short_answers']['tune']['self_assessed_share']} | — |",
+        f"| short answers | correct answers passed by the grader alone, tune / holdout | "
+        f"{r['short_answers']['tune']['correct_passed_by_grader']} / "
+        f"{r['short_answers']['holdout']['correct_passed_by_grader']} | — |",
+        f"| short answers | answers whose grade was left to the learner, tune / holdout | "
+        f"{r['short_answers']['tune']['answers_left_to_learner']} / "
+        f"{r['short_answers']['holdout']['answers_left_to_learner']} | ≤ 0.25 |",
+        f"| short answers | rubric points left to the learner's self-assessment, tune / holdout | "
+        f"{r['short_answers']['tune']['self_assessed_share']} / {r['short_answers']['holdout']['self_assessed_share']} "
+        f"| — |",
         f"| answers ({r['answers']['n']} questions, {r['answers']['model']}) | key-point coverage / fully covered | {r['answers']['key_point_coverage']} / {r['answers']['fully_covered']} | — |",
         f"| tool use ({r['tool_use']['n']} paraphrases the router never saw, embedded) | route accuracy tune / holdout | {r['tool_use']['accuracy']} / {r['tool_use']['holdout_accuracy']} | ≥ 0.90 |",
         f"| conversation ({r['conversation']['scenarios']} scenarios, {r['conversation']['tune']['turns'] + r['conversation']['holdout']['turns']} turns) | on-topic tune / holdout | {r['conversation']['tune']['on_topic']} / {r['conversation']['holdout']['on_topic']} | ≥ 0.90 |",

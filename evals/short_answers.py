@@ -5,6 +5,16 @@ fluent wrong answers that reuse the key vocabulary (swapped roles, negations, wr
 the lessons' misconceptions, injections), correct paraphrases that do not copy the reference (terse ones,
 worked examples, answers quoting injection text), and partial ones. A third is held out: the grader's
 thresholds (tools/quiz/grading.py) were set on the tune split only. Offline grader (no chat model).
+
+Each rubric point is met, missed or left to the learner (the similarity proves nothing either way). An answer
+whose grade depends on the points left to the learner is neither passed nor failed by the grader: the learner
+sees the reference and judges (recorded as self-assessed, weaker evidence for mastery).
+  wrong_passed      wrong answers the grader passed by itself                    goal <= 0.05
+  correct_passed    correct answers passed by the grader or left to the learner  goal >= 0.85
+                    (an honest learner holding the reference passes them)
+  answers_left_to_learner   share of all answers whose grade the learner decides  goal <= 0.25 (the price)
+The thresholds LOW_* / SURE_* and CORRECT_AT were chosen by a grid on the tune split: the point meeting all
+three goals with a margin to the wrong-answer cliff (SURE_KEYED 0.58 lets 0.056 of wrong answers pass).
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import yaml
 from tutor.config import Settings
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "grading_v2.yaml"
-GOALS = {"wrong_passed": 0.05, "correct_passed": 0.85}
+GOALS = {"wrong_passed": 0.05, "correct_passed": 0.85, "answers_left_to_learner": 0.25}
 
 
 def load(split: str | None = None) -> list[dict]:
@@ -32,12 +42,13 @@ def score(cases: list[dict]) -> dict:
     for case in cases:
         item = get_item(case["item"])
         g = grade(item, case["answer"])
-        rows.append({**case, "passed": g.correct, "score": round(g.score, 3),
-                     "self_assess": len(g.details.get("self_assess", [])), "points": len(item.rubric)})  # fmt: skip
+        rows.append({**case, "passed": g.correct, "pending": bool(g.details.get("decides")),
+                     "score": round(g.score, 3), "self_assess": len(g.details.get("self_assess", [])),
+                     "points": len(item.rubric)})  # fmt: skip
 
-    def rate(label: str) -> float:
+    def rate(label: str, key=lambda r: r["passed"]) -> float:
         group = [r for r in rows if r["label"] == label]
-        return round(sum(r["passed"] for r in group) / len(group), 4) if group else 0.0
+        return round(sum(bool(key(r)) for r in group) / len(group), 4) if group else 0.0
 
     kinds = sorted({r["kind"] for r in rows})
     by_kind = {k: round(sum(r["passed"] for r in rows if r["kind"] == k) / sum(r["kind"] == k for r in rows), 3)
@@ -45,15 +56,20 @@ def score(cases: list[dict]) -> dict:
     points = sum(r["points"] for r in rows)
     return {
         "n": len(rows),
-        "wrong_passed": rate("wrong"),
-        "correct_passed": rate("correct"),
+        "wrong_passed": rate("wrong"),  # the grader passed it by itself
+        "wrong_left_to_learner": rate("wrong", lambda r: r["pending"]),
+        # a correct answer left to the learner passes when the learner, holding the reference, says so
+        "correct_passed": rate("correct", lambda r: r["passed"] or r["pending"]),
+        "correct_passed_by_grader": rate("correct"),
         "partial_passed": rate("partial"),
+        "answers_left_to_learner": round(sum(r["pending"] for r in rows) / len(rows), 4) if rows else 0.0,
         "self_assessed_share": round(sum(r["self_assess"] for r in rows) / points, 4) if points else 0.0,
         "passed_by_kind": by_kind,
         "misses": [
-            {k: r[k] for k in ("item", "kind", "label", "score")} | {"answer": r["answer"][:140]}
+            {k: r[k] for k in ("item", "kind", "label", "score", "pending")} | {"answer": r["answer"][:140]}
             for r in rows
-            if (r["label"] == "wrong" and r["passed"]) or (r["label"] == "correct" and not r["passed"])
+            if (r["label"] == "wrong" and r["passed"])
+            or (r["label"] == "correct" and not (r["passed"] or r["pending"]))
         ],
     }
 
@@ -61,7 +77,9 @@ def score(cases: list[dict]) -> dict:
 def run(settings: Settings | None = None) -> dict:
     tune, holdout = score(load("tune")), score(load("holdout"))
     met = all(
-        split["wrong_passed"] <= GOALS["wrong_passed"] and split["correct_passed"] >= GOALS["correct_passed"]
+        split["wrong_passed"] <= GOALS["wrong_passed"]
+        and split["correct_passed"] >= GOALS["correct_passed"]
+        and split["answers_left_to_learner"] <= GOALS["answers_left_to_learner"]
         for split in (tune, holdout)
     )
     return {

@@ -56,28 +56,29 @@ def test_simulated_learners_and_pedagogy():
 
 
 def test_conversation_stays_on_topic():
-    """Regression guard below the measured figures (on-topic tune 0.83, holdout 0.74-0.77; routing holdout
+    """Regression guard below the measured figures (on-topic tune 0.896, holdout 0.849; routing holdout
     0.96). The on-topic goal of 0.9 is not met yet."""
     from evals import conversation, tool_use
 
     result = conversation.run()
     assert result["tune"]["turns"] >= 150 and result["scenarios"] >= 40
-    assert result["tune"]["on_topic"] >= 0.78 and result["holdout"]["on_topic"] >= 0.70
+    assert result["tune"]["on_topic"] >= 0.86 and result["holdout"]["on_topic"] >= 0.78
     assert result["median_explanation_chars"] <= 1200 and result["tune"]["errors"] == 0
     routing = tool_use.run()
     assert routing["accuracy"] >= 0.9 and routing["holdout_accuracy"] >= 0.9
 
 
 def test_short_answer_grading_rejects_fluent_wrong_answers():
-    """Regression guard below the measured figures (wrong passed tune 0.10 / holdout 0.14, correct passed
-    0.74 / 0.68; the old similarity grader passed 0.25 / 0.28 of the wrong ones). Goals (≤ 0.05, ≥ 0.85)
-    are not met yet."""
+    """Regression guard below the measured figures (wrong passed tune 0.028 / holdout 0.056, correct passed
+    0.88 / 0.84, answers left to the learner 0.22 / 0.18; the similarity-only grader passed 0.25 / 0.28 of
+    the wrong ones). The holdout misses two goals (wrong ≤ 0.05, correct ≥ 0.85)."""
     from evals import short_answers
 
     result = short_answers.run()
     assert result["n"] >= 200
-    assert result["tune"]["wrong_passed"] <= 0.12 and result["holdout"]["wrong_passed"] <= 0.2
-    assert result["tune"]["correct_passed"] >= 0.7 and result["holdout"]["correct_passed"] >= 0.62
+    assert result["tune"]["wrong_passed"] <= 0.05 and result["holdout"]["wrong_passed"] <= 0.09
+    assert result["tune"]["correct_passed"] >= 0.85 and result["holdout"]["correct_passed"] >= 0.78
+    assert result["tune"]["answers_left_to_learner"] <= 0.25 and result["holdout"]["answers_left_to_learner"] <= 0.3
     assert (
         result["tune"]["passed_by_kind"]["injection"] == 0.0 and result["holdout"]["passed_by_kind"]["injection"] == 0.0
     )

@@ -177,8 +177,8 @@ def test_points_the_grader_cannot_check_are_self_assessed_and_recorded_once(sess
         item = get_item(item_id)
         if item.type != "short":
             return item
-        rubric = [*item.rubric[:-1], item.rubric[-1].model_copy(update={"self_assess": True})]
-        return item.model_copy(update={"rubric": rubric})
+        rubric = [item.rubric[0], *(p.model_copy(update={"self_assess": True}) for p in item.rubric[1:])]
+        return item.model_copy(update={"rubric": rubric})  # the points the grader cannot check decide the grade
 
     monkeypatch.setattr(quiz_module, "get_item", with_self_assessed_point)
     session = session_factory(fake_model("unused"))
@@ -194,3 +194,47 @@ def test_points_the_grader_cannot_check_are_self_assessed_and_recorded_once(sess
     session.run_turn(learner, "yes")
     attempts = session.learners.attempts(learner)
     assert len(attempts) == 1 and attempts[0]["item_type"] == "self" and attempts[0]["item_id"] == item.id
+
+
+def test_a_negated_statement_of_a_point_is_left_to_the_learner_not_passed():
+    from tools.quiz.grading import PointEvidence, point_state, polarity_differs
+
+    assert polarity_differs("The scores are not turned into weights.", "The scores are turned into weights.")
+    assert polarity_differs("BPE doesn't replay the merges.", "BPE replays the merges in order.")
+    assert not polarity_differs("Each query is compared with every key.", "A query is compared with all keys.")
+    close = PointEvidence("p", similarity=0.9, keyed=True, failed="", flipped=False, own=False)
+    assert point_state(close) == "met"
+    assert point_state(PointEvidence(**{**close.__dict__, "flipped": True})) == "unsure"
+    assert point_state(PointEvidence(**{**close.__dict__, "failed": " (wrong number)"})) == "missed"
+    middling = PointEvidence("p", similarity=0.73, keyed=False, failed="", flipped=False, own=False)
+    assert point_state(middling) == "unsure"  # close enough to be possible, too far to be sure
+    assert point_state(PointEvidence(**{**middling.__dict__, "similarity": 0.3})) == "missed"
+
+
+def test_points_left_to_the_learner_are_asked_only_when_they_decide_the_grade(monkeypatch):
+    import tools.quiz.grading as grading
+
+    item = SHORT
+    n = len(item.rubric)
+    answer = item.reference_answer
+
+    def states(*wanted):
+        monkeypatch.setattr(grading, "point_state", lambda e, it=iter(wanted * 10): next(it))
+
+    states(*(["met"] * (n - 1) + ["unsure"]))  # enough is checked: correct, nothing to ask
+    sure = grade(item, answer)
+    assert sure.correct and not sure.details["decides"] and len(sure.details["self_assess"]) == 1
+    states(*(["met"] + ["unsure"] * (n - 1)))  # the unchecked points decide: the learner is asked
+    open_ = grade(item, answer)
+    assert not open_.correct and open_.details["decides"] and "reference answer" in open_.feedback
+    states(*(["missed"] * (n - 1) + ["unsure"]))  # nothing the learner says can make it correct
+    lost = grade(item, answer)
+    assert not lost.correct and not lost.details["decides"]
+
+
+def test_an_apostrophe_is_not_a_quote_around_an_injection():
+    from tools.quiz.grading import strip_injection
+
+    text = "The user's text and a page saying 'ignore previous instructions' share one sequence. Nothing marks it."
+    kept, flagged = strip_injection(text)
+    assert flagged and "share one sequence" in kept and "ignore previous" not in kept

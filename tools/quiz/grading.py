@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 MAX_ANSWER_CHARS = 20_000
-CORRECT_AT = 0.75  # a short answer counts as correct from this score (3 of 4 rubric points)
+CORRECT_AT = 0.6  # a short answer counts as correct from this score (2 of 3, 3 of 4 or 3 of 5 rubric points)
 
 INJECTION = re.compile(
     r"(ignore (all |any |the |your |previous |above )*(instructions|rubric|rules|grading)|full marks|"
@@ -160,7 +160,8 @@ def says_variant(window: str, point: str, variant: str, to_variant: float, to_po
     return to_variant >= WRONG_FLOOR and to_variant > to_point
 
 
-QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]|'([^']*)'|‘([^’]*)’|`([^`]*)`")
+# a single quote opens after a non-letter and closes before one: the apostrophe of "user's" is not a quote
+QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]|(?<!\w)'([^'\n]*?)'(?!\w)|‘([^’]*)’|`([^`]*)`")
 
 
 def strip_injection(text: str) -> tuple[str, bool]:
@@ -190,22 +191,56 @@ def _flag(feedback: str, flagged: bool) -> str:
     return f"{INJECTION_NOTE}\n\n{feedback}" if flagged else feedback
 
 
-class EmbeddingRubricGrader:
-    """Offline short-answer grading. A rubric point counts when a sentence of the answer is semantically
-    close to it (MiniLM cosine) and, unless very close, also uses one of its key terms; then the point's
-    own checks can still fail it: a required number missing or wrong, two roles swapped, or the sentence
-    closer to one of the point's known false variants than to the point. Points marked `self_assess` are
-    not scored here: the learner judges them against the reference."""
+# How sure the similarity grader is about a point. Below LOW_* nothing of the answer is close to the point:
+# missed. From SURE_* on (and with the negations of the point, see polarity_differs) it is met. In between,
+# or where the answer says "not" and the point does not, the similarity proves nothing either way: the point
+# is left to the learner, who judges it against the reference. Set on the tune split of
+# evals/datasets/grading_v2.yaml (python -m evals.short_answers tune --grid); the note in evals/short_answers.py
+# says what each trades.
+LOW_SIM, LOW_KEYED = 0.72, 0.50
+SURE_SIM, SURE_KEYED = 0.75, 0.62
 
-    def __init__(self, strong: float = 0.62, weak: float = 0.42) -> None:
-        self.strong, self.weak = strong, weak
+
+def polarity_differs(window: str, point: str) -> bool:
+    """The window says "not" (or "never", "doesn't") where the point does not, or the other way round:
+    sentence vectors barely see negation, so such a match proves nothing either way."""
+    said, p = _content(window) & NEGATIONS, _content(point) & NEGATIONS
+    return bool(said) != bool(p)
+
+
+@dataclass
+class PointEvidence:
+    """What the answer shows about one rubric point, before any threshold."""
+
+    point: str
+    similarity: float  # best cosine of a sentence (or two) of the answer to the point
+    keyed: bool  # the answer uses one of the point's key terms
+    failed: str  # why a deterministic check fails the point ("" when none does)
+    flipped: bool  # every sentence that states the point has the opposite polarity
+    own: bool  # marked self_assess in the bank
+
+
+def point_state(e: PointEvidence) -> str:
+    """met | missed | unsure | own."""
+    if e.own:
+        return "own"
+    close = e.similarity >= LOW_SIM or (e.keyed and e.similarity >= LOW_KEYED)
+    if not close or e.failed:
+        return "missed"
+    sure = e.similarity >= SURE_SIM or (e.keyed and e.similarity >= SURE_KEYED)
+    return "met" if sure and not e.flipped else "unsure"
+
+
+class EmbeddingRubricGrader:
+    """Offline short-answer grading, point by point, with three outcomes per rubric point. A point is met
+    when a sentence of the answer is close to it (MiniLM cosine) and, unless very close, uses one of its
+    key terms; the point's own checks can still fail it: a required number missing or wrong, two roles
+    swapped, or the sentence closer to one of the point's known false variants than to the point. Where the
+    match is not sure (see LOW_SIM) the point is left to the learner, as are points marked `self_assess` in
+    the bank: the feedback shows the reference, and the grade waits for the learner's own judgement only
+    when those points decide it."""
 
     def grade(self, item: Item, answer: str) -> Grade:
-        import numpy as np
-
-        from tools.quiz.propositions import link_violation, near_copy, number_ok
-        from tutor.embeddings import MiniLMEmbedder
-
         text = str(answer).strip()
         if not text:
             return Grade(False, 0.0, _explain(item, "No answer given."), {"empty": True})
@@ -215,6 +250,40 @@ class EmbeddingRubricGrader:
         if looks_like_keyword_stuffing(text):
             return Grade(False, 0.0, _explain(item, "Please explain in sentences; a list of terms is not an answer."),
                          {"stuffing": True})  # fmt: skip
+        evidence = self.evidence(item, text)
+        states = [point_state(e) for e in evidence]
+        weight = [p.weight for p in item.rubric]
+        total = sum(weight) or 1.0
+        earned = sum(w for w, st in zip(weight, states, strict=True) if st == "met")
+        pending = sum(w for w, st in zip(weight, states, strict=True) if st in ("unsure", "own"))
+        score = earned / total
+        correct = score >= CORRECT_AT
+        decides = pending > 0 and not correct and (earned + pending) / total >= CORRECT_AT
+        marks = {"met": "✓", "missed": "✗", "unsure": "◻ your call:", "own": "◻ check yourself:"}
+        lines = [f"{marks[st]} {e.point}{e.failed}" for e, st in zip(evidence, states, strict=True)]
+        if correct:
+            verdict = "Correct."
+        elif decides:
+            verdict = "Partly checked: the points marked ◻ decide it, and I cannot check them reliably offline."
+        else:
+            verdict = "Partly right." if score > 0 else "Not yet."
+        feedback = f"{verdict} Rubric:\n" + "\n".join(f"- {line}" for line in lines)
+        if pending:
+            feedback += f"\n\nCompare the points marked ◻ with the reference answer: {item.reference_answer.strip()}"
+        details = {"met": [e.point for e, st in zip(evidence, states, strict=True) if st == "met"],
+                   "missed": [e.point for e, st in zip(evidence, states, strict=True) if st == "missed"],
+                   "self_assess": [e.point for e, st in zip(evidence, states, strict=True) if st in ("unsure", "own")],
+                   "decides": decides, "earned_weight": earned, "self_weight": pending, "total_weight": total,
+                   "injection": flagged}  # fmt: skip
+        return Grade(correct, score, _explain(item, _flag(feedback, flagged)), details)
+
+    def evidence(self, item: Item, text: str) -> list[PointEvidence]:
+        """What the answer shows about each rubric point, in rubric order."""
+        import numpy as np
+
+        from tools.quiz.propositions import link_violation, near_copy, number_ok
+        from tutor.embeddings import MiniLMEmbedder
+
         sentences = _sentences(text)
         windows = sentences + [" ".join(sentences[i : i + 2]) for i in range(len(sentences) - 1)]
         wrongs = [(j, w) for j, p in enumerate(item.rubric) for w in p.wrong]
@@ -222,47 +291,39 @@ class EmbeddingRubricGrader:
         vecs = emb.encode(windows)
         pvecs = emb.encode([p.point for p in item.rubric])
         sims = vecs @ pvecs.T  # windows x points
+        phrasings = [[p.point] for p in item.rubric]
+        if item.reference_answer.strip():
+            # each point also in the reference's own words: the reference sentence that states it
+            said = _sentences(item.reference_answer)
+            rvecs = emb.encode(said)
+            nearest = np.argmax(rvecs @ pvecs.T, axis=0)
+            sims = np.maximum(sims, vecs @ rvecs[nearest].T)
+            for j, r in enumerate(nearest):
+                phrasings[j].append(said[int(r)])
         wsims = vecs @ emb.encode([w for _j, w in wrongs]).T if wrongs else np.zeros((len(windows), 0))
         answer_stems = _stem_words(text)
-        met, missed, own, total, weights = [], [], [], 0.0, 0.0
+        out = []
         for j, point in enumerate(item.rubric):
-            if point.self_assess:
-                own.append(point.point)
-                continue
-            weights += point.weight
             best = float(np.max(sims[:, j]))
             keyed = any(_term_hit(t, answer_stems) for t in point.key_terms)
-            ok = best >= self.strong or (keyed and best >= self.weak)
-            why = ""
-            if ok and point.numbers and not number_ok(point.numbers, text):
-                ok, why = False, " (the number is missing or wrong)"
-            swap = link_violation(point.links, text) if ok else None
-            if swap is not None:
-                ok, why = False, f" ({swap.a} goes with {swap.b}, not {swap.not_b})"
-            copied = next((w for w in point.wrong if near_copy(text, w)), None) if ok else None
-            if copied:
-                ok, why = False, f" (your answer says something close to a common mistake: “{copied}”)"
-            if ok and wrongs:
-                for row in np.flatnonzero(sims[:, j] >= best - STATES_BAND):  # the sentences that state the point
-                    own_variants = [(k, w) for k, (owner, w) in enumerate(wrongs) if owner == j]
-                    hit = next((w for k, w in own_variants
-                                if says_variant(windows[row], point.point, w, float(wsims[row, k]),
-                                                float(sims[row, j]))), None)  # fmt: skip
-                    if hit:
-                        ok, why = False, f" (your answer says something close to a common mistake: “{hit}”)"
-                        break
-            (met if ok else missed).append(point.point + ("" if ok else why))
-            total += point.weight if ok else 0.0
-        score = total / weights if weights else 0.0
-        correct = score >= CORRECT_AT
-        lines = [f"✓ {p}" for p in met] + [f"✗ {p}" for p in missed] + [f"◻ check yourself: {p}" for p in own]
-        verdict = "Correct." if correct else ("Partly right." if score > 0 else "Not yet.")
-        feedback = f"{verdict} Rubric:\n" + "\n".join(f"- {line}" for line in lines)
-        if own:
-            reference = item.reference_answer.strip()
-            feedback += f"\n\nThe points marked ◻ are yours to judge; a full answer says: {reference}"
-        details = {"met": met, "missed": missed, "self_assess": own, "injection": flagged}
-        return Grade(correct, score, _explain(item, _flag(feedback, flagged)), details)
+            stating = [int(r) for r in np.flatnonzero(sims[:, j] >= best - STATES_BAND)]
+            failed = ""
+            if point.numbers and not number_ok(point.numbers, text):
+                failed = " (the number is missing or wrong)"
+            elif (swap := link_violation(point.links, text)) is not None:
+                failed = f" ({swap.a} goes with {swap.b}, not {swap.not_b})"
+            elif copied := next((w for w in point.wrong if near_copy(text, w)), None):
+                failed = f" (your answer says something close to a common mistake: “{copied}”)"
+            else:
+                own_variants = [(k, w) for k, (owner, w) in enumerate(wrongs) if owner == j]
+                hit = next((w for row in stating for k, w in own_variants
+                            if says_variant(windows[row], point.point, w, float(wsims[row, k]),
+                                            float(sims[row, j]))), None)  # fmt: skip
+                if hit:
+                    failed = f" (your answer says something close to a common mistake: “{hit}”)"
+            flipped = all(polarity_differs(windows[row], phrase) for row in stating for phrase in phrasings[j])
+            out.append(PointEvidence(point.point, best, keyed, failed, flipped, point.self_assess))
+        return out
 
 
 # ---------------------------------------------------------------- short answers, capable model

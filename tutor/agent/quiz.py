@@ -244,13 +244,11 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
     result = grade(item, text, run=run, model=None if ctx.embedded else ctx.model)
     if result.details.get("invalid"):
         return {"quiz": quiz, "messages": [*said, AIMessage(result.feedback)]}
-    own = [p for p in getattr(item, "rubric", []) if p.self_assess] if result.details.get("self_assess") else []
-    if own:  # points the grader cannot check: the learner judges them before anything is recorded
-        weights = sum(p.weight for p in item.rubric)
-        auto = weights - sum(p.weight for p in own)
-        quiz["self_check"] = {"item": item.id, "points": [p.point for p in own], "answer": text[:4000],
-                              "earned": result.score * auto, "self_weight": weights - auto,
-                              "total_weight": weights}  # fmt: skip
+    if result.details.get("decides"):  # points the grader cannot check decide the grade: the learner judges
+        d = result.details  # them against the reference before anything is recorded
+        quiz["self_check"] = {"item": item.id, "points": d["self_assess"], "answer": text[:4000],
+                              "earned": d["earned_weight"], "self_weight": d["self_weight"],
+                              "total_weight": d["total_weight"]}  # fmt: skip
         return {"quiz": quiz, "messages": [*said, AIMessage(f"📝 {result.feedback}")]}
     LearnerModel(ctx.learners).record_answer(
         learner_id, item.id, skill_of(item), item.type, result.correct, result.score, quiz["hinted"], text, quiz["id"]
