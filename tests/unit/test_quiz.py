@@ -239,3 +239,29 @@ def test_an_apostrophe_is_not_a_quote_around_an_injection():
     text = "The user's text and a page saying 'ignore previous instructions' share one sequence. Nothing marks it."
     kept, flagged = strip_injection(text)
     assert flagged and "share one sequence" in kept and "ignore previous" not in kept
+
+
+def test_numeric_items_are_graded_by_the_last_number_written():
+    item = get_item("w3.deployment.error-budget-requests")
+    assert public_view(item)["unit"] == "requests" and "15000" not in str(public_view(item))
+    for right in ("15,000", "15k", "1.5e4 requests", "30 × 500,000 = 15,000,000; 0.1% of that is 15,000"):
+        assert grade(item, right).correct, right
+    for wrong in ("1,500", "15,000 or 150,000", "0.1% of 15 million, so 150,000"):
+        assert not grade(item, wrong).correct, wrong
+    assert grade(item, "about a few thousand").details["invalid"]  # no number: asked again, nothing recorded
+
+
+def test_a_numeric_item_in_a_quiz_is_recorded_with_its_own_type(session_factory, monkeypatch):
+    from tutor.agent import quiz as quiz_module
+
+    item = get_item("w2.rag.rrf-score")
+    monkeypatch.setattr(quiz_module, "select_skill", lambda skill, attempts: [item])
+    session = session_factory(fake_model("unused"))
+    learner = _placed(session)
+    session.run_turn(learner, "/quiz w2.rag")
+    assert "Reply with a number" in session.pending_question(learner)["question"]
+    session.run_turn(learner, "no idea")  # not a number: not graded
+    assert session.learners.attempts(learner) == []
+    session.run_turn(learner, "1/61 + 1/63 = 0.0323")
+    attempts = session.learners.attempts(learner)
+    assert len(attempts) == 1 and attempts[0]["item_type"] == "numeric" and attempts[0]["correct"]

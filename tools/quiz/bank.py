@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from tutor.curriculum.schema import CodeItem, McqItem, QuizFile, ShortItem
+from tutor.curriculum.schema import CodeItem, McqItem, NumericItem, QuizFile, ShortItem
 from tutor.paths import knowledge_dir
 
-Item = McqItem | ShortItem | CodeItem
+Item = McqItem | ShortItem | CodeItem | NumericItem
 
 
 @lru_cache(maxsize=2)
@@ -39,6 +39,8 @@ def public_view(item: Item) -> dict:
         view["options"] = [{"id": o.id, "text": o.text} for o in item.options]
     if item.type == "code":
         view["starter_code"] = item.starter_code
+    if item.type == "numeric":
+        view["unit"] = item.unit
     return view
 
 

@@ -92,6 +92,32 @@ def grade_mcq(item: Item, answer: str) -> Grade:
     return Grade(right, 1.0 if right else 0.0, f"{feedback}\n\nRevisit: `{item.section}`", {"chosen": chosen.id})
 
 
+# ---------------------------------------------------------------- numbers
+
+
+def stated_number(text: str) -> float | None:
+    """The learner's number: the last one written ("2 × 32 × 8 × 128 × 2 = 131,072 bytes = 0.125" is
+    0.125). One rule the question states, so listing candidates ("0.1 or 0.125") cannot earn the mark."""
+    from tools.quiz.propositions import NUMBER, SCALE
+
+    found = [(m.start(), m) for m in NUMBER.finditer(text)]
+    if not found:
+        return None
+    digits, unit = found[-1][1].group(1), found[-1][1].group(2)
+    return float(digits.replace(",", "")) * SCALE.get((unit or "").lower(), 1.0)
+
+
+def grade_numeric(item: Item, answer: str) -> Grade:
+    value = stated_number(str(answer))
+    if value is None:
+        return Grade(False, 0.0, "Please answer with a number (the last number you write counts).", {"invalid": True})
+    expected = item.answer
+    right = abs(value - expected) <= item.tolerance * abs(expected) + 1e-12
+    unit = f" {item.unit}" if item.unit else ""
+    verdict = "Correct." if right else f"Not quite: you wrote {value:g}{unit}; the answer is {expected:g}{unit}."
+    return Grade(right, 1.0 if right else 0.0, _explain(item, verdict), {"stated": value})
+
+
 # ---------------------------------------------------------------- short answers, offline
 
 
@@ -412,6 +438,8 @@ def grade(item: Item, answer: str, *, run: Any = None, model: BaseChatModel | No
         return grade_mcq(item, answer)
     if item.type == "code":
         return grade_code(item, answer, run)
+    if item.type == "numeric":
+        return grade_numeric(item, answer)
     if model is not None:
         return llm_rubric_grade(model, item, answer)
     return EmbeddingRubricGrader().grade(item, answer)

@@ -13,7 +13,7 @@ import re
 from tutor.curriculum.schema import Link, NumberCheck
 
 NUMBER = re.compile(
-    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s*(k|m|b|thousand|million|billion|%|percent|x|×)?(?![\w])",
+    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?|\.\d+)\s*(k|m|b|thousand|million|billion|%|percent|x|×)?(?![\w])",
     re.IGNORECASE,
 )
 SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
@@ -25,7 +25,7 @@ WORDS = {
 
 
 def numbers_in(text: str) -> list[float]:
-    """Every number an answer states: "30,000", "30k", "2.18", "1.5 million", "twelve"."""
+    """Every number an answer states: "30,000", "30k", "2.18", "1.5e4", "1.5 million", "twelve"."""
     found = []
     for digits, unit in NUMBER.findall(text):
         value = float(digits.replace(",", ""))

@@ -123,4 +123,7 @@ def reveal(check: dict[str, Any]) -> str:
     if item.type == "mcq":
         key = next(o for o in item.options if o.id == item.answer)
         return f"The answer is **{key.id}) {key.text}**. {item.explanation.strip()}\n\nRevisit: `{item.section}`"
+    if item.type == "numeric":
+        unit = f" {item.unit}" if item.unit else ""
+        return f"The answer is **{item.answer:g}{unit}**. {item.explanation.strip()}\n\nRevisit: `{item.section}`"
     return f"A good answer: {item.reference_answer.strip()}\n\nRevisit: `{item.section}`"

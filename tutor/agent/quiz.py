@@ -159,6 +159,9 @@ def question_payload(quiz: dict) -> dict[str, Any]:
     text = f"{header}\n\n{view['prompt'].strip()}"
     if item.type == "code":
         text += f"\n\n```python\n{view['starter_code'].rstrip()}\n```\nReply with your code (a ```python block)."
+    if item.type == "numeric":
+        unit = f" in {item.unit}" if item.unit else ""
+        text += f"\n\nReply with a number{unit}; you may show your working, the last number you write counts."
     options = [f"{o['id']}) {o['text']}" for o in view["options"]]
     if options:
         text += "\n\n" + "\n".join(f"- {o}" for o in options)

@@ -239,7 +239,16 @@ class CodeItem(ItemBase):
     tests: NonEmpty  # hidden: plain asserts run after the learner's code in a separate namespace
 
 
-QuizItem = Annotated[McqItem | ShortItem | CodeItem, Field(discriminator="type")]
+class NumericItem(ItemBase):
+    """A question whose honest answer is one number: graded by value, not by the words around it."""
+
+    type: Literal["numeric"]
+    answer: float
+    tolerance: float = Field(default=0.01, gt=0, lt=0.5)  # relative
+    unit: str = ""  # the unit the prompt asks for, shown with the question
+
+
+QuizItem = Annotated[McqItem | ShortItem | CodeItem | NumericItem, Field(discriminator="type")]
 
 
 class QuizFile(Strict):

@@ -33,6 +33,7 @@ PARAMS: dict[str, BKTParams] = {
     "mcq": BKTParams(PRIOR, LEARN, slip=0.10, guess=0.25),
     "short": BKTParams(PRIOR, LEARN, slip=0.10, guess=0.10),
     "code": BKTParams(PRIOR, LEARN, slip=0.15, guess=0.05),
+    "numeric": BKTParams(PRIOR, LEARN, slip=0.15, guess=0.02),  # arithmetic slips; a number is rarely guessed
     "exercise": BKTParams(PRIOR, LEARN, slip=0.15, guess=0.05),  # code run outside a quiz
     "self": BKTParams(PRIOR, LEARN, slip=0.20, guess=0.40),  # partly self-assessed: weaker evidence
 }
