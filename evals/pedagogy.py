@@ -21,6 +21,8 @@ def _secrets(item) -> list[str]:
         return [next(o.text for o in item.options if o.id == item.answer)]
     if item.type == "short":
         return [s.strip() for s in item.reference_answer.split(". ") if len(s.strip()) > 25]
+    if item.type == "numeric":
+        return [f"{item.answer:g}", f"{item.answer:,g}", item.explanation.strip()[:60]]
     return [line.strip() for line in item.solution.splitlines() if len(line.strip()) > 25 and "def " not in line]
 
 

@@ -28,6 +28,8 @@ def _key_answer(item) -> str:
         return item.answer
     if item.type == "short":
         return item.reference_answer
+    if item.type == "numeric":
+        return f"{item.answer:g}"
     return item.solution
 
 
