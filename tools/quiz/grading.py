@@ -98,13 +98,10 @@ def grade_mcq(item: Item, answer: str) -> Grade:
 def stated_number(text: str) -> float | None:
     """The learner's number: the last one written ("2 × 32 × 8 × 128 × 2 = 131,072 bytes = 0.125" is
     0.125). One rule the question states, so listing candidates ("0.1 or 0.125") cannot earn the mark."""
-    from tools.quiz.propositions import NUMBER, SCALE
+    from tools.quiz.propositions import written_numbers
 
-    found = [(m.start(), m) for m in NUMBER.finditer(text)]
-    if not found:
-        return None
-    digits, unit = found[-1][1].group(1), found[-1][1].group(2)
-    return float(digits.replace(",", "")) * SCALE.get((unit or "").lower(), 1.0)
+    found = written_numbers(text)
+    return found[-1] if found else None
 
 
 def grade_numeric(item: Item, answer: str) -> Grade:
@@ -220,9 +217,9 @@ def _flag(feedback: str, flagged: bool) -> str:
 # How sure the similarity grader is about a point. Below LOW_* nothing of the answer is close to the point:
 # missed. From SURE_* on (and with the negations of the point, see polarity_differs) it is met. In between,
 # or where the answer says "not" and the point does not, the similarity proves nothing either way: the point
-# is left to the learner, who judges it against the reference. Set on the tune split of
-# evals/datasets/grading_v2.yaml (python -m evals.short_answers tune --grid); the note in evals/short_answers.py
-# says what each trades.
+# is left to the learner, who judges it against the reference. Set by a grid over the tune split of
+# evals/datasets/grading_v2.yaml (python -m evals.short_answers tune reports one setting); the docstring of
+# evals/short_answers.py says what each trades.
 LOW_SIM, LOW_KEYED = 0.72, 0.50
 SURE_SIM, SURE_KEYED = 0.75, 0.62
 
@@ -296,9 +293,11 @@ class EmbeddingRubricGrader:
         feedback = f"{verdict} Rubric:\n" + "\n".join(f"- {line}" for line in lines)
         if pending:
             feedback += f"\n\nCompare the points marked ◻ with the reference answer: {item.reference_answer.strip()}"
-        details = {"met": [e.point for e, st in zip(evidence, states, strict=True) if st == "met"],
-                   "missed": [e.point for e, st in zip(evidence, states, strict=True) if st == "missed"],
-                   "self_assess": [e.point for e, st in zip(evidence, states, strict=True) if st in ("unsure", "own")],
+
+        def points(*wanted: str) -> list[str]:
+            return [e.point for e, st in zip(evidence, states, strict=True) if st in wanted]
+
+        details = {"met": points("met"), "missed": points("missed"), "self_assess": points("unsure", "own"),
                    "decides": decides, "earned_weight": earned, "self_weight": pending, "total_weight": total,
                    "injection": flagged}  # fmt: skip
         return Grade(correct, score, _explain(item, _flag(feedback, flagged)), details)

@@ -24,14 +24,15 @@ WORDS = {
 }  # fmt: skip
 
 
+def written_numbers(text: str) -> list[float]:
+    """The numbers written in digits, in the order written: "30,000", "30k", "2.18", "1.5e4", "1.5 million"."""
+    return [float(d.replace(",", "")) * SCALE.get((u or "").lower(), 1.0) for d, u in NUMBER.findall(text)]
+
+
 def numbers_in(text: str) -> list[float]:
-    """Every number an answer states: "30,000", "30k", "2.18", "1.5e4", "1.5 million", "twelve"."""
-    found = []
-    for digits, unit in NUMBER.findall(text):
-        value = float(digits.replace(",", ""))
-        found.append(value * SCALE.get((unit or "").lower(), 1.0))
-    found += [float(v) for w, v in WORDS.items() if re.search(rf"\b{w}\b", text, re.IGNORECASE)]
-    return found
+    """Every number an answer states: the written ones and number words ("twelve")."""
+    words = [float(v) for w, v in WORDS.items() if re.search(rf"\b{w}\b", text, re.IGNORECASE)]
+    return written_numbers(text) + words
 
 
 def number_ok(checks: list[NumberCheck], text: str) -> bool:
