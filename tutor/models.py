@@ -6,8 +6,8 @@ Configuration mistakes raise `ProviderError` with one line that names the settin
 
 from __future__ import annotations
 
+import contextlib
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -118,22 +118,25 @@ def check_server(url: str, setting: str, timeout: float = 3.0) -> None:
         ) from None
 
 
-_EMBEDDED_LOCK = threading.RLock()  # _generate may call _stream
-
-
 def _embedded_model(settings: Settings) -> BaseChatModel:
     from langchain_community.chat_models import ChatLlamaCpp
 
+    from tutor import llama_thread
+
     class EmbeddedChatModel(ChatLlamaCpp):
-        """llama.cpp in-process; one generation at a time because a `Llama` is not thread-safe."""
+        """llama.cpp in-process, every call on the one llama thread (see tutor/llama_thread.py)."""
 
         def _generate(self, *args: Any, **kwargs: Any):
-            with _EMBEDDED_LOCK:
-                return super()._generate(*args, **kwargs)
+            return llama_thread.call(super()._generate, *args, **kwargs)
 
-        def _stream(self, *args: Any, **kwargs: Any):
-            with _EMBEDDED_LOCK:
-                yield from super()._stream(*args, **kwargs)
+        def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any):
+            # The callbacks (token streaming, cancellation) run on the caller's thread, as LangChain expects.
+            produce = lambda: super(EmbeddedChatModel, self)._stream(messages, stop, None, **kwargs)  # noqa: E731
+            with contextlib.closing(llama_thread.stream(produce)) as chunks:
+                for chunk in chunks:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
 
     return EmbeddedChatModel(
         model_path=str(embedded_gguf_path()),

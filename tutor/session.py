@@ -167,7 +167,12 @@ class TutorSession:
         )
 
     def config(self, learner_id: str, callbacks: list | None = None) -> dict:
-        config: dict[str, Any] = {"configurable": {"thread_id": thread_id(learner_id)}, "recursion_limit": 25}
+        # Two pool threads per run (the node and LangGraph's stream waiter): each new thread cost ~2 ms.
+        config: dict[str, Any] = {
+            "configurable": {"thread_id": thread_id(learner_id)},
+            "recursion_limit": 25,
+            "max_concurrency": 2,
+        }
         if callbacks:
             config["callbacks"] = callbacks
         return config
@@ -233,7 +238,7 @@ class TutorSession:
             self.config(learner_id, [canceller]),
             context=self.context(),
             stream_mode=["messages", "updates"],
-            durability="async",  # checkpoint writes overlap the next step; all are saved before the turn ends
+            durability="exit",  # one checkpoint write per turn (or interrupt, error, cancel): 3-4 ms less per turn
         )
         try:
             for mode, payload in stream:
