@@ -5,32 +5,26 @@ answer's sentences). The report says which judge ran."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
 import yaml
 
 from tutor.config import Settings
+from tutor.text import best_cosine, sentences
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "answers.yaml"
 MATCH = 0.6
 
 
-def _sentences(text: str) -> list[str]:
-    text = re.sub(r"[*`>#]", " ", text)
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.strip()) > 15]
-
-
 def offline_coverage(answer: str, key_points: list[str]) -> list[bool]:
     from tutor.embeddings import MiniLMEmbedder
 
-    sentences = _sentences(answer)
-    if not sentences:
+    said = sentences(answer, markup=True, semicolons=False, min_chars=16, fallback=False)
+    if not said:
         return [False] * len(key_points)
     emb = MiniLMEmbedder.load()
-    sims = emb.encode(key_points) @ emb.encode(sentences).T
-    return [bool(row.max() >= MATCH) for row in sims]
+    return [bool(s >= MATCH) for s in best_cosine(emb.encode(key_points), emb.encode(said))]
 
 
 def llm_coverage(model, question: str, answer: str, key_points: list[str]) -> list[bool]:

@@ -341,7 +341,7 @@ def bench_server_rss(settings: Settings, quick: bool = False) -> list[dict]:
     from gradio_client import Client
 
     from tutor.identity import Identity, load_key
-    from tutor.learners import LearnerStore
+    from tutor.learner.store import LearnerStore
 
     identity = Identity(load_key(settings.data_dir, settings.secret_key))
     codes = [identity.issue() for _ in range(CONCURRENT_LEARNERS + 1)]

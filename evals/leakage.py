@@ -64,14 +64,14 @@ def drop_near(path: Path) -> int:
 
 
 if __name__ == "__main__":
+    from tutor.curriculum.section_questions import FILE
     from tutor.paths import knowledge_dir
-    from tutor.retrieval.questions import FILE
 
     target = knowledge_dir() / FILE
     if "--drop" in sys.argv:
         print(f"removed {drop_near(target)} questions near an eval message")
     else:
-        from tutor.retrieval.questions import load_questions
+        from tutor.curriculum.section_questions import load_questions
 
         for sim, q, m in near_pairs([q.text for q in load_questions(knowledge_dir())], eval_messages()):
             print(f"{sim:.3f}  {q!r}  ~  {m!r}")

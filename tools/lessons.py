@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.tools import tool
 
-from tutor.curriculum.lessons import Lesson, load_lessons
-from tutor.paths import knowledge_dir
+from tutor.curriculum.lessons import Lesson, all_lessons
 
 MAX_SECTION_CHARS = 6000
-
-
-@lru_cache(maxsize=4)
-def _lessons(root: Path) -> tuple[Lesson, ...]:
-    return tuple(load_lessons(root))
-
-
-def all_lessons(root: Path | None = None) -> tuple[Lesson, ...]:
-    """Every lesson in course order (parsed once per process)."""
-    return _lessons(root or knowledge_dir())
 
 
 LESSON_REQUEST_WORDS = frozenset(
@@ -102,7 +90,7 @@ def _norm_words(text: str) -> list[str]:
 def find_lesson(query: str, root: Path | None = None) -> Lesson | None:
     """Match by path ("02_attention_mechanism", "01_transformer_architecture/02_...md"), then by the words
     of the title and file name (most query words found wins), then by a close spelling of the title."""
-    lessons = _lessons(root or knowledge_dir())
+    lessons = all_lessons(root)
     q = query.strip().lower().removesuffix(".md")
     if not q:
         return None
@@ -141,7 +129,7 @@ def open_lesson_text(lesson_query: str, section: str | None = None, root: Path |
     """The lesson outline, or one section's text, with the citation `source#anchor`."""
     lesson = find_lesson(lesson_query, root)
     if lesson is None:
-        available = ", ".join(sorted({x.meta.title for x in _lessons(root or knowledge_dir())})[:8])
+        available = ", ".join(sorted({x.meta.title for x in all_lessons(root)})[:8])
         return {"error": f"No lesson matches {lesson_query!r}. Some lessons: {available}"}
     if not section:
         outline = [f"{'  ' * (s.level - 2)}- {s.heading}" for s in lesson.sections if s.level >= 2]

@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.tools import tool
 from langgraph.prebuilt import ToolRuntime
 
-from tools.kernel import RunResult, get_kernel_service
+from tools.kernel import KernelService, NoKernelService, RunResult
 from tools.lessons import find_lesson
 
 FENCED = re.compile(r"```(?:python|py|python3)?[^\n]*\n(.*?)```", re.DOTALL)
@@ -43,8 +43,21 @@ def format_result(result: RunResult, max_chars: int = 4000) -> str:
     return "\n\n".join(parts)
 
 
-def run_for_session(session_id: str, code: str, timeout: float | None = None) -> RunResult:
-    return get_kernel_service().run(session_id, code, timeout)
+def kernels_of(context: Any) -> KernelService:
+    """The session's kernel service from a graph `Context`; a clear error when the context has none
+    (rather than kernels under some default directory the session never chose)."""
+    kernels = getattr(context, "kernels", None)
+    if kernels is None:
+        raise NoKernelService(
+            "No kernel service is configured for this graph run: pass Context(kernels=...) "
+            "(TutorSession does, from its own settings)."
+        )
+    return kernels
+
+
+def run_for_session(session_id: str, code: str, timeout: float | None, kernels: KernelService) -> RunResult:
+    """Run `code` in the learner's kernel of `kernels` (the caller's session's service)."""
+    return kernels.run(session_id, code, timeout)
 
 
 def lesson_example(lesson_query: str, section: str | None = None) -> tuple[str, str] | None:
@@ -83,7 +96,7 @@ def run_code(code: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     notebook). Returns stdout, the result, errors and images."""
     if not code or not code.strip():
         return "run_code needs some code to run.", {}
-    result = run_for_session(_session_id(runtime), code)
+    result = run_for_session(_session_id(runtime), code, None, kernels_of(runtime.context))
     return format_result(result), {"run": result.as_dict(), "code": code}
 
 
@@ -94,7 +107,7 @@ def run_lesson_example(lesson: str, runtime: ToolRuntime, section: str | None = 
     if found is None:
         return f"No runnable example found in {lesson!r}{f' > {section!r}' if section else ''}.", {}
     code, citation = found
-    result = run_for_session(_session_id(runtime), code)
+    result = run_for_session(_session_id(runtime), code, None, kernels_of(runtime.context))
     return f"Ran the example of {citation}.\n\n{format_result(result)}", {
         "run": result.as_dict(),
         "code": code,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from tools.kernel import KernelService
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -143,19 +146,12 @@ def search(
         typer.echo(f"{h.score:.4f}  {h.citation}\n        {h.heading}")
 
 
-def _one_shot_kernels():
+def _one_shot_kernels() -> KernelService:
+    """Kernels for one command, from the settings like a session's; the caller shuts them down."""
     from tools.kernel import KernelService
-    from tools.kernel.sandbox import Limits
     from tutor.config import get_settings
 
-    s = get_settings()
-    return KernelService(
-        root=s.data_dir / "kernels",
-        limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s),
-        pool_size=0,  # one-shot: no pre-warmed kernel to throw away
-        default_timeout=s.kernel_timeout_s,
-        gateway_url=s.kernel_gateway_url,
-    )
+    return KernelService.from_settings(get_settings(), pool_size=0)  # no pre-warmed kernel to throw away
 
 
 @app.command(name="run")
@@ -262,7 +258,7 @@ def progress(
     from tutor.agent.commands import format_progress
     from tutor.config import get_settings
     from tutor.learner.progress import LearnerModel
-    from tutor.learners import LearnerStore
+    from tutor.learner.store import LearnerStore
 
     settings = get_settings()
     store = LearnerStore(settings.learner_db, settings.database_url)

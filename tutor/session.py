@@ -18,12 +18,13 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
 
+from tools.kernel.service import KernelService
 from tutor.agent.context import Context
 from tutor.agent.graph import build_graph
 from tutor.agent.history import missing_results
 from tutor.config import Settings
 from tutor.identity import Identity, load_key
-from tutor.learners import LearnerStore, is_postgres_url
+from tutor.learner.store import LearnerStore, is_postgres_url
 from tutor.limits import RateLimiter
 from tutor.models import ProviderError, build_chat_model, parse_model_spec
 
@@ -141,6 +142,8 @@ class TutorSession:
         self.model = model if model is not None else build_chat_model(self.settings)
         self.learners = LearnerStore(self.settings.learner_db, self.settings.database_url)
         self.checkpointer, self._closer = make_checkpointer(self.settings)
+        # the learners' kernels, under this session's data dir and limits; started on the first run
+        self.kernels = KernelService.from_settings(self.settings, lazy=True)
         self.graph = build_graph(self.checkpointer)
         self.identity = Identity(load_key(self.settings.data_dir, self.settings.secret_key))
         self.message_limit = RateLimiter(self.settings.messages_per_minute)
@@ -164,6 +167,7 @@ class TutorSession:
             learners=self.learners,
             model_label=self.spec.label,
             embedded=self.spec.is_embedded,
+            kernels=self.kernels,
         )
 
     def config(self, learner_id: str, callbacks: list | None = None) -> dict:
@@ -308,6 +312,7 @@ class TutorSession:
         return self.conversation(learner_id)[0]
 
     def close(self) -> None:
+        self.kernels.shutdown()
         self._closer()
         self.learners.close()
 

@@ -14,6 +14,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,13 @@ from tutor.learner.placement import TRACK_NAMES
 from tutor.learner.progress import LearnerModel
 from tutor.session import TutorSession, clean_text
 
+INTRO = (
+    "A tutor for the *LLMs and Transformers* course: ask a question, say **teach me attention** for a "
+    "guided lesson, **quiz me** for a checkpoint quiz, or run Python with `/run`. Type `/help` for everything."
+)
 EMBEDDED_NOTICE = (
-    "You are talking to the small embedded model (SmolLM2-135M, runs on your CPU). It is fast but often "
-    "wrong on facts, so lessons (`/lesson`) are the source of truth. For a stronger tutor set "
-    "`TUTOR_MODEL=openai/gpt-4o-mini` (with `OPENAI_API_KEY`), `anthropic/...`, `ollama/<model>` or "
-    "`openai-compatible/<model>@<url>` and restart."
+    "Answers come from the course lessons; the small built-in model only chats. Server admins can connect a "
+    "stronger model with `TUTOR_MODEL` (see the README)."
 )
 CSS = """
 #sidebar .bar {background:#eee;border-radius:4px;height:8px;margin:2px 0 6px 0}
@@ -164,247 +167,295 @@ def learner_of(session: TutorSession, stored: str | None, request: gr.Request | 
     return session.identity.learner(stored)
 
 
-def build_ui(session: TutorSession) -> gr.Blocks:
-    model = LearnerModel(session.learners)
-    media_dir = session.settings.data_dir / "media"
+@dataclass
+class Page:
+    """The page's components: the chat column, the sidebar, and the browser's stored learner code."""
 
-    def options_update(learner_id: str, messages: list[BaseMessage], pending: dict | None) -> dict:
+    learner_state: gr.BrowserState
+    chatbot: gr.Chatbot
+    options: gr.Radio
+    textbox: gr.Textbox
+    send: gr.Button
+    stop: gr.Button
+    restart: gr.Button
+    socratic: gr.Checkbox
+    sidebar: gr.HTML
+    sources: gr.Dropdown
+    viewer: gr.Markdown
+    resume_code: gr.Textbox
+
+    @property
+    def chat_outputs(self) -> list:
+        """What a chat turn updates, in the order `Handlers.respond` yields it."""
+        return [self.chatbot, self.textbox, self.learner_state, self.options, self.sidebar, self.sources,
+                self.resume_code]  # fmt: skip
+
+
+def _header(session: TutorSession) -> None:
+    """What this is and what to try; the model is a small status line, its details behind a fold."""
+    gr.Markdown(f"## llm-tutor · LLMs and Transformers\n{INTRO}", elem_id="intro")
+    with gr.Accordion(f"Model: {session.model_label}", open=False, elem_id="model-label"):
+        if session.spec.is_embedded:
+            gr.Markdown(EMBEDDED_NOTICE, elem_id="embedded-notice")
+        else:
+            gr.Markdown("Answers are written by this model from the course lessons, which it cites.")
+
+
+def _chat_column(session: TutorSession) -> dict[str, Any]:
+    """The conversation, the option / quick-reply buttons, the message box and the kernel controls."""
+    parts: dict[str, Any] = {}
+    parts["chatbot"] = gr.Chatbot(
+        label="Tutor",
+        height=560,
+        elem_id="chat",
+        placeholder="Ask about transformers, attention, RAG… or type /help",
+        buttons=["copy"],
+        feedback_options=None,
+    )
+    parts["options"] = gr.Radio(choices=[], visible=False, elem_id="options", interactive=True)
+    with gr.Row():
+        parts["textbox"] = gr.Textbox(
+            placeholder="Type a message and press Enter",
+            show_label=False,
+            scale=8,
+            autofocus=True,
+            elem_id="message",
+            max_length=session.settings.max_message_chars,
+        )
+        parts["send"] = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+    with gr.Row():
+        parts["stop"] = gr.Button("Stop", scale=1, elem_id="stop")
+        parts["restart"] = gr.Button("Restart kernel", scale=1, elem_id="restart")
+    return parts
+
+
+def _side_column(session: TutorSession) -> dict[str, Any]:
+    """Socratic switch, progress, the sources of the last answer with the section viewer, resume code."""
+    parts: dict[str, Any] = {}
+    parts["socratic"] = gr.Checkbox(label="Socratic mode (guide me with questions)", elem_id="socratic")
+    parts["sidebar"] = gr.HTML(elem_id="sidebar")
+    parts["sources"] = gr.Dropdown(label="Sources of the last answer", choices=[], elem_id="sources")
+    parts["viewer"] = gr.Markdown(elem_id="viewer")
+    with gr.Accordion("Continue on another device", open=False, visible=not session.settings.auth):
+        parts["resume_code"] = gr.Textbox(
+            label="Your resume code (keep it private; type /resume CODE in another browser)",
+            interactive=False,
+            buttons=["copy"],
+            elem_id="resume-code",
+        )
+    return parts
+
+
+def _layout(session: TutorSession) -> Page:
+    learner_state = gr.BrowserState("", storage_key="llm_tutor_learner", secret=session.identity.storage_secret())
+    _header(session)
+    with gr.Row():
+        with gr.Column(scale=3):
+            chat = _chat_column(session)
+        with gr.Column(scale=1, min_width=260):
+            side = _side_column(session)
+    return Page(learner_state=learner_state, **chat, **side)
+
+
+class Handlers:
+    """What the page's events do. Every handler finds the learner from the signed code (or the login)."""
+
+    def __init__(self, session: TutorSession) -> None:
+        self.session = session
+        self.model = LearnerModel(session.learners)
+        self.media_dir = session.settings.data_dir / "media"
+
+    def options_update(self, learner_id: str, messages: list[BaseMessage], pending: dict | None) -> dict:
         """Buttons under the chat: the options of a pending question, else the quick replies of the last
         answer (teaching moves, a check question's options)."""
         if pending:
             choices = pending.get("options") or []
             return gr.update(choices=choices, value=None, visible=bool(choices), label=pending.get("question"))
         choices = quick_replies(messages)
-        if not choices and not model.profile(learner_id).get("track"):
+        if not choices and not self.model.profile(learner_id).get("track"):
             choices = ["Set up my plan"]
         return gr.update(choices=choices, value=None, visible=bool(choices), label="Quick replies")
 
-    with gr.Blocks(title="llm-tutor") as demo:
-        learner_state = gr.BrowserState("", storage_key="llm_tutor_learner", secret=session.identity.storage_secret())
-        with gr.Row():
-            gr.Markdown("## llm-tutor · LLMs and Transformers")
-            gr.Markdown(f"Model: **{session.model_label}**", elem_id="model-label")
-        if session.spec.is_embedded:
-            gr.Markdown(EMBEDDED_NOTICE, elem_id="embedded-notice")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Tutor",
-                    height=560,
-                    elem_id="chat",
-                    placeholder="Ask about transformers, attention, RAG… or type /help",
-                    buttons=["copy"],
-                    feedback_options=None,
-                )
-                options = gr.Radio(choices=[], visible=False, elem_id="options", interactive=True)
-                with gr.Row():
-                    textbox = gr.Textbox(
-                        placeholder="Type a message and press Enter",
-                        show_label=False,
-                        scale=8,
-                        autofocus=True,
-                        elem_id="message",
-                        max_length=session.settings.max_message_chars,
-                    )
-                    send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-                with gr.Row():
-                    stop = gr.Button("Stop", scale=1, elem_id="stop")
-                    restart = gr.Button("Restart kernel", scale=1, elem_id="restart")
-            with gr.Column(scale=1, min_width=260):
-                socratic = gr.Checkbox(label="Socratic mode (guide me with questions)", elem_id="socratic")
-                sidebar = gr.HTML(elem_id="sidebar")
-                sources = gr.Dropdown(label="Sources of the last answer", choices=[], elem_id="sources")
-                viewer = gr.Markdown(elem_id="viewer")
-                with gr.Accordion("Continue on another device", open=False, visible=not session.settings.auth):
-                    resume_code = gr.Textbox(
-                        label="Your resume code (keep it private; type /resume CODE in another browser)",
-                        interactive=False,
-                        buttons=["copy"],
-                        elem_id="resume-code",
-                    )
+    def page(self, learner_id: str) -> tuple[list[dict], dict]:
+        """The chat as the server has it (plus the question the graph is waiting on) and the buttons
+        under it, from one read of the checkpoint."""
+        messages, pending = self.session.conversation(learner_id)
+        history = to_chat_messages(messages, self.media_dir, self.session.identity.media_key(learner_id))
+        if not history and pending is None:
+            history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
+        if pending:
+            if pending.get("intro") and not history:
+                history.append({"role": "assistant", "content": pending["intro"]})
+            for i, text in enumerate(pending.get("asked") or []):
+                history.append({"role": "assistant" if i % 2 == 0 else "user", "content": text})
+            history.append({"role": "assistant", "content": pending["question"]})
+        return history, self.options_update(learner_id, messages, pending)
 
-        def page(learner_id: str) -> tuple[list[dict], dict]:
-            """The chat as the server has it (plus the question the graph is waiting on) and the buttons
-            under it, from one read of the checkpoint."""
-            messages, pending = session.conversation(learner_id)
-            history = to_chat_messages(messages, media_dir, session.identity.media_key(learner_id))
-            if not history and pending is None:
-                history = [{"role": "assistant", "content": WELCOME}]  # first visit: ask anything, intake offered
-            if pending:
-                if pending.get("intro") and not history:
-                    history.append({"role": "assistant", "content": pending["intro"]})
-                for i, text in enumerate(pending.get("asked") or []):
-                    history.append({"role": "assistant" if i % 2 == 0 else "user", "content": text})
-                history.append({"role": "assistant", "content": pending["question"]})
-            return history, options_update(learner_id, messages, pending)
+    def sidebar(self, learner_id: str) -> str:
+        return sidebar_html(self.model.progress(learner_id))
 
-        def on_load(stored: str, request: gr.Request):
-            learner_id = learner_of(session, stored, request)
-            code = stored if learner_id and not getattr(request, "username", None) else ""
-            if learner_id is None:  # first visit (or a code this server never issued): a new learner
-                code = session.identity.issue()
-                learner_id = session.identity.learner(code)
-            session.learners.touch(learner_id)
-            session.learners.count_visit(learner_id)
-            socratic_on = bool(model.profile(learner_id).get("socratic"))
-            history, buttons = page(learner_id)
-            return (
-                history,
-                code,
-                buttons,
-                sidebar_html(model.progress(learner_id)),
-                gr.update(value=socratic_on),
-                code,
-            )
-
-        def respond(message: str, stored: str, request: gr.Request) -> Iterator[tuple]:
-            keep = gr.update()
-            message = clean_text(message if isinstance(message, str) else "")  # lone surrogates break the stream
-            resume = RESUME.match(message or "")
-            if resume and not getattr(request, "username", None):
-                yield from switch_learner(resume.group("code"), stored)
-                return
-            learner_id = learner_of(session, stored, request)
-            issued = keep
-            if learner_id is None and not stored and not getattr(request, "username", None):
-                issued = session.identity.issue()  # an API client's first call: a new learner and its code
-                learner_id = session.identity.learner(issued)
-            if learner_id is None:
-                yield [{"role": "assistant", "content": NOT_RECOGNISED}], "", keep, keep, keep, keep, keep
-                return
-            history = [*page(learner_id)[0], {"role": "user", "content": message}]
-            hidden = gr.update(visible=False)
-            side = sidebar_html(model.progress(learner_id))
-            no_sources = gr.update()
-            yield history, "", issued, hidden, side, no_sources, issued
-            answer: dict[str, Any] | None = None
-            cited: list[str] = []
-            failed = False
-            for event in session.stream_turn(learner_id, message, interactive=True):
-                if event.kind == "token":
-                    if answer is None:
-                        answer = {"role": "assistant", "content": ""}
-                        history.append(answer)
-                    answer["content"] += event.text
-                elif event.kind == "message":
-                    if answer is None:  # not streamed token by token (a command or a tool-free reply)
-                        history.append({"role": "assistant", "content": event.text})
-                    else:  # the node's final text replaces what was streamed (e.g. framing + quotes)
-                        answer["content"] = event.text
-                    answer = None
-                    history += image_messages(event.data.get("images", []), media_dir,
-                                              session.identity.media_key(learner_id))  # fmt: skip
-                    cited += [_citation(c) for c in event.data.get("citations", [])]
-                elif event.kind == "tool_call":
-                    answer = None
-                    history.append(
-                        {
-                            "role": "assistant",
-                            "content": f"`{event.text}`",
-                            "metadata": {"title": f"🔧 {event.data['name']}", "status": "done"},
-                        }
-                    )
-                elif event.kind == "tool_result":
-                    cited += [_citation(c) for c in event.data.get("citations", [])]
-                    history.append(
-                        {
-                            "role": "assistant",
-                            "content": event.text[:4000],
-                            "metadata": {"title": f"📄 {event.data['name']} result", "status": "done"},
-                        }
-                    )
-                elif event.kind == "interrupt":
-                    history.append({"role": "assistant", "content": event.text})
-                elif event.kind == "error":
-                    failed = True
-                    history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
-                yield history, "", keep, hidden, side, no_sources, keep
-            cited = list(dict.fromkeys(c for c in cited if c))
-            source_update = gr.update(choices=cited, value=None) if cited else no_sources
-            saved, buttons = page(learner_id)
-            yield (
-                history if failed else saved,  # a refusal is not in the checkpoint: keep it shown
-                "",
-                issued,
-                buttons,
-                sidebar_html(model.progress(learner_id)),
-                source_update,
-                issued,
-            )
-
-        def switch_learner(code: str, stored: str) -> Iterator[tuple]:
-            """`/resume CODE`: this browser continues as the learner the code belongs to."""
-            keep = gr.update()
+    def on_load(self, stored: str, request: gr.Request):
+        session = self.session
+        learner_id = learner_of(session, stored, request)
+        code = stored if learner_id and not getattr(request, "username", None) else ""
+        if learner_id is None:  # first visit (or a code this server never issued): a new learner
+            code = session.identity.issue()
             learner_id = session.identity.learner(code)
-            if learner_id is None:
-                note = "⚠️ That resume code is not valid here. Copy it again from *Continue on another device*."
-                current = learner_of(session, stored, None)
-                history = page(current)[0] if current else []
-                yield [*history, {"role": "assistant", "content": note}], "", keep, keep, keep, keep, keep
-                return
-            saved, buttons = page(learner_id)
-            history = [*saved, {"role": "assistant", "content": "Welcome back: this is your conversation and "
-                                                                 "progress from the other device."}]  # fmt: skip
-            yield history, "", code, buttons, sidebar_html(model.progress(learner_id)), keep, code
+        session.learners.touch(learner_id)
+        session.learners.count_visit(learner_id)
+        socratic_on = bool(self.model.profile(learner_id).get("socratic"))
+        history, buttons = self.page(learner_id)
+        return history, code, buttons, self.sidebar(learner_id), gr.update(value=socratic_on), code
 
-        outputs = [chatbot, textbox, learner_state, options, sidebar, sources, resume_code]
-        demo.load(
-            on_load,
-            inputs=[learner_state],
-            outputs=[chatbot, learner_state, options, sidebar, socratic, resume_code],
-            api_visibility="private",
-        )
+    def respond(self, message: str, stored: str, request: gr.Request) -> Iterator[tuple]:
+        keep = gr.update()
+        message = clean_text(message if isinstance(message, str) else "")  # lone surrogates break the stream
+        resume = RESUME.match(message or "")
+        if resume and not getattr(request, "username", None):
+            yield from self.switch_learner(resume.group("code"), stored)
+            return
+        learner_id = learner_of(self.session, stored, request)
+        issued = keep
+        if learner_id is None and not stored and not getattr(request, "username", None):
+            issued = self.session.identity.issue()  # an API client's first call: a new learner and its code
+            learner_id = self.session.identity.learner(issued)
+        if learner_id is None:
+            yield [{"role": "assistant", "content": NOT_RECOGNISED}], "", keep, keep, keep, keep, keep
+            return
+        history = [*self.page(learner_id)[0], {"role": "user", "content": message}]
+        hidden, side = gr.update(visible=False), self.sidebar(learner_id)
+        yield history, "", issued, hidden, side, keep, issued
+        turn = ChatTurn(history, self.media_dir, self.session.identity.media_key(learner_id))
+        for event in self.session.stream_turn(learner_id, message, interactive=True):
+            turn.add(event)
+            yield history, "", keep, hidden, side, keep, keep
+        source_update = gr.update(choices=turn.citations(), value=None) if turn.citations() else keep
+        saved, buttons = self.page(learner_id)
+        shown = history if turn.failed else saved  # a refusal is not in the checkpoint: keep it shown
+        yield shown, "", issued, buttons, self.sidebar(learner_id), source_update, issued
 
-        def open_source(citation: str | None) -> str:
-            """Show a cited section beside the chat."""
-            from tools.lessons import open_lesson_text
+    def switch_learner(self, code: str, stored: str) -> Iterator[tuple]:
+        """`/resume CODE`: this browser continues as the learner the code belongs to."""
+        keep = gr.update()
+        learner_id = self.session.identity.learner(code)
+        if learner_id is None:
+            note = "⚠️ That resume code is not valid here. Copy it again from *Continue on another device*."
+            current = learner_of(self.session, stored, None)
+            history = self.page(current)[0] if current else []
+            yield [*history, {"role": "assistant", "content": note}], "", keep, keep, keep, keep, keep
+            return
+        saved, buttons = self.page(learner_id)
+        history = [*saved, {"role": "assistant", "content": "Welcome back: this is your conversation and "
+                                                             "progress from the other device."}]  # fmt: skip
+        yield history, "", code, buttons, self.sidebar(learner_id), keep, code
 
-            if not citation:
-                return ""
-            source, _, anchor = citation.partition("#")
-            found = open_lesson_text(source, anchor or None)
-            if "error" in found:
-                return found["error"]
-            return f"#### {found['heading']}\n`{found['citation']}`\n\n{found['text']}"
+    @staticmethod
+    def open_source(citation: str | None) -> str:
+        """Show a cited section beside the chat."""
+        from tools.lessons import open_lesson_text
 
-        sources.change(open_source, inputs=[sources], outputs=[viewer], api_visibility="private")
+        if not citation:
+            return ""
+        source, _, anchor = citation.partition("#")
+        found = open_lesson_text(source, anchor or None)
+        if "error" in found:
+            return found["error"]
+        return f"#### {found['heading']}\n`{found['citation']}`\n\n{found['text']}"
 
-        def on_socratic(on: bool, stored: str, request: gr.Request) -> None:
-            learner_id = learner_of(session, stored, request)
-            if learner_id:
-                session.learners.update_profile(learner_id, socratic=bool(on))
+    def on_socratic(self, on: bool, stored: str, request: gr.Request) -> None:
+        learner_id = learner_of(self.session, stored, request)
+        if learner_id:
+            self.session.learners.update_profile(learner_id, socratic=bool(on))
 
-        socratic.input(on_socratic, inputs=[socratic, learner_state], api_visibility="private")
-        chat_event = gr.on(
-            triggers=[textbox.submit, send.click],
-            fn=respond,
-            inputs=[textbox, learner_state],
-            outputs=outputs,
-            api_name="chat",
-        )
-        option_event = options.input(
-            respond, inputs=[options, learner_state], outputs=outputs, api_visibility="private"
-        )
+    def on_stop(self, stored: str, request: gr.Request) -> None:
+        learner_id = learner_of(self.session, stored, request)
+        if learner_id and self.session.kernels.has_session(learner_id):
+            self.session.kernels.interrupt(learner_id)
 
-        def on_stop(stored: str, request: gr.Request) -> None:
-            from tools.kernel import get_kernel_service
+    def on_restart(self, stored: str, request: gr.Request) -> list[dict]:
+        learner_id = learner_of(self.session, stored, request)
+        if learner_id is None:
+            return [{"role": "assistant", "content": NOT_RECOGNISED}]
+        note = self.session.kernels.restart(learner_id)
+        return [*self.page(learner_id)[0], {"role": "assistant", "content": note}]
 
-            learner_id = learner_of(session, stored, request)
-            if learner_id and get_kernel_service().has_session(learner_id):
-                get_kernel_service().interrupt(learner_id)
 
-        stop.click(on_stop, inputs=[learner_state], cancels=[chat_event, option_event], api_visibility="private")
+class ChatTurn:
+    """One streamed turn drawn into the chat: tokens grow the answer, a node's final message replaces it,
+    tool calls and results show as collapsible notes, errors as a warning line."""
 
-        def on_restart(stored: str, request: gr.Request) -> list[dict]:
-            from tools.kernel import get_kernel_service
+    def __init__(self, history: list[dict], media_dir: Path, media_key: str) -> None:
+        self.history, self.media_dir, self.media_key = history, media_dir, media_key
+        self.answer: dict[str, Any] | None = None
+        self.cited: list[str] = []
+        self.failed = False
 
-            learner_id = learner_of(session, stored, request)
-            if learner_id is None:
-                return [{"role": "assistant", "content": NOT_RECOGNISED}]
-            note = get_kernel_service().restart(learner_id)
-            return [*page(learner_id)[0], {"role": "assistant", "content": note}]
+    def add(self, event) -> None:
+        kind, history = event.kind, self.history
+        if kind == "token":
+            if self.answer is None:
+                self.answer = {"role": "assistant", "content": ""}
+                history.append(self.answer)
+            self.answer["content"] += event.text
+            return
+        if kind == "message":
+            if self.answer is None:  # not streamed token by token (a command or a tool-free reply)
+                history.append({"role": "assistant", "content": event.text})
+            else:  # the node's final text replaces what was streamed (e.g. framing + quotes)
+                self.answer["content"] = event.text
+            history += image_messages(event.data.get("images", []), self.media_dir, self.media_key)
+            self.cited += [_citation(c) for c in event.data.get("citations", [])]
+        elif kind == "tool_call":
+            note = {"title": f"🔧 {event.data['name']}", "status": "done"}
+            history.append({"role": "assistant", "content": f"`{event.text}`", "metadata": note})
+        elif kind == "tool_result":
+            self.cited += [_citation(c) for c in event.data.get("citations", [])]
+            note = {"title": f"📄 {event.data['name']} result", "status": "done"}
+            history.append({"role": "assistant", "content": event.text[:4000], "metadata": note})
+        elif kind == "interrupt":
+            history.append({"role": "assistant", "content": event.text})
+        elif kind == "error":
+            self.failed = True
+            history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
+        self.answer = None
 
-        restart.click(on_restart, inputs=[learner_state], outputs=[chatbot], api_visibility="private")
+    def citations(self) -> list[str]:
+        return list(dict.fromkeys(c for c in self.cited if c))
+
+
+def _wire(page: Page, handlers: Handlers, demo: gr.Blocks) -> None:
+    """Events: page load, chat turns (typed or a button), sources, Socratic mode, Stop, Restart."""
+    demo.load(
+        handlers.on_load,
+        inputs=[page.learner_state],
+        outputs=[page.chatbot, page.learner_state, page.options, page.sidebar, page.socratic, page.resume_code],
+        api_visibility="private",
+    )
+    page.sources.change(handlers.open_source, inputs=[page.sources], outputs=[page.viewer], api_visibility="private")
+    page.socratic.input(handlers.on_socratic, inputs=[page.socratic, page.learner_state], api_visibility="private")
+    chat_event = gr.on(
+        triggers=[page.textbox.submit, page.send.click],
+        fn=handlers.respond,
+        inputs=[page.textbox, page.learner_state],
+        outputs=page.chat_outputs,
+        api_name="chat",
+    )
+    option_event = page.options.input(
+        handlers.respond, inputs=[page.options, page.learner_state], outputs=page.chat_outputs,
+        api_visibility="private",
+    )  # fmt: skip
+    page.stop.click(handlers.on_stop, inputs=[page.learner_state], cancels=[chat_event, option_event],
+                    api_visibility="private")  # fmt: skip
+    page.restart.click(handlers.on_restart, inputs=[page.learner_state], outputs=[page.chatbot],
+                       api_visibility="private")  # fmt: skip
+
+
+def build_ui(session: TutorSession) -> gr.Blocks:
+    """The page: layout first, then the events that connect it to the session."""
+    handlers = Handlers(session)
+    with gr.Blocks(title="llm-tutor") as demo:
+        page = _layout(session)
+        _wire(page, handlers, demo)
     return demo
 
 

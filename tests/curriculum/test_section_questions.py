@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from evals.leakage import eval_messages, near_pairs
+from tutor.curriculum.section_questions import load_questions
 from tutor.curriculum.validate import knowledge_root
-from tutor.retrieval.questions import load_questions
 
 
 def test_no_section_question_is_a_copy_of_an_eval_message():

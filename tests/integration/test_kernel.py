@@ -154,3 +154,57 @@ def test_the_kernel_cap_refuses_a_new_learner_and_keeps_serving_the_others(tmp_p
         assert svc.run("first", "print(x + 1)").stdout == "42\n"  # the learner who has a kernel keeps it
     finally:
         svc.shutdown()
+
+
+def test_the_reply_decides_the_status_and_counts_executions(service):
+    first = service.run("reply", "1/0")
+    assert (first.status, first.error["ename"]) == ("error", "ZeroDivisionError") and first.execution_count
+    for code, ename in (("raise SystemExit(3)", "SystemExit"), ("raise KeyboardInterrupt", "KeyboardInterrupt")):
+        r = service.run("reply", code)
+        assert (r.status, r.error["ename"]) == ("error", ename), r
+    ok = service.run("reply", "print('still here')")
+    assert (ok.status, ok.stdout, ok.execution_count) == ("ok", "still here\n", first.execution_count + 3)
+
+
+def test_a_request_the_kernel_aborts_is_an_error_not_an_empty_success(service):
+    from tools.kernel.execute import run_on_client
+
+    service.run("abort", "kept = 1")
+    handle = service.sessions["abort"]
+
+    async def failing_then_queued():
+        async with handle.lock:  # a second request queued behind a failing one, as a second client might
+            handle.client.execute("import time; time.sleep(0.2); 1/0", stop_on_error=True)
+            return await run_on_client(handle.client, "print('never')", 10, handle.manager.is_alive)
+
+    result, outcome = service._call(failing_then_queued())
+    assert outcome == "done" and result.status == "error" and not result.stdout
+    assert result.error["ename"] == "ExecutionAborted"
+    after = service.run("abort", "print(kept)")
+    assert (after.status, after.stdout) == ("ok", "1\n")
+
+
+def test_a_sessions_kernels_live_under_its_data_dir(session_factory, settings):
+    from tests.conftest import fake_model
+    from tools.kernel.workdirs import learner_dirname
+
+    session = session_factory(fake_model("unused"), kernel_pool_size=0)
+    result = session.run_turn("ann", "/run open('here.txt', 'w').write('mine')\nprint('wrote')")
+    assert "wrote" in result["answer"] and result["error"] is None
+    kernels = settings.data_dir / "kernels"
+    assert session.kernels.root == kernels
+    workdir = session.kernels.sessions["ann"].workdir
+    assert workdir == kernels / "work" / learner_dirname("ann") and (workdir / "here.txt").read_text() == "mine"
+    pid = session.kernels.sessions["ann"].pid
+    session.close()
+    assert not session.kernels.sessions and not _running(pid)  # closing the session stops its kernels
+    assert (workdir / "here.txt").exists()  # the learner's files stay
+
+
+def _running(pid: int | None) -> bool:
+    import psutil
+
+    try:
+        return bool(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

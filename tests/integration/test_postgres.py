@@ -79,3 +79,17 @@ def test_learners_and_conversations_live_in_postgres(postgres_url, tmp_path):
         assert again.history("bob") == [] and LearnerModel(again.learners).progress("bob")["profile"]["track"] is None
     finally:
         again.close()
+
+
+def test_concurrent_writers_lose_nothing_in_postgres(postgres_url, tmp_path):
+    """Four stores (four server processes) and 20 threads write one learner at once: every profile key,
+    attempt and mastery step is kept."""
+    from tests.unit.test_store_concurrency import check_nothing_lost, hammer
+    from tutor.learner.store import LearnerStore
+
+    stores = [LearnerStore(tmp_path / "unused.sqlite", postgres_url) for _ in range(4)]
+    try:
+        check_nothing_lost(stores[0], hammer(stores))
+    finally:
+        for store in stores:
+            store.close()

@@ -199,7 +199,7 @@ def test_a_browser_finds_its_learner_after_a_server_restart(tmp_path):
                                    timeout=60_000)  # fmt: skip
             box.fill("remember the word pomegranate")
             box.press("Enter")
-            rows = session.learners._q("SELECT id FROM learners WHERE id LIKE 'browser:%'")
+            rows = [(i,) for i in session.learners.learner_ids("browser:")]
             assert len(rows) == 1
             before = rows[0][0]
             for _ in range(120):  # the turn is checkpointed
@@ -218,7 +218,7 @@ def test_a_browser_finds_its_learner_after_a_server_restart(tmp_path):
                                    timeout=60_000)  # fmt: skip
             assert "Researchers" in page.locator("#sidebar").inner_text()
             page.screenshot(path=str(SCREENSHOTS / "after_server_restart.png"), full_page=True)
-            rows = session.learners._q("SELECT id FROM learners WHERE id LIKE 'browser:%'")
+            rows = [(i,) for i in session.learners.learner_ids("browser:")]
             assert [r[0] for r in rows] == [before]  # the same learner, no orphan
         finally:
             browser.close()

@@ -47,7 +47,7 @@ def test_browser_types_a_message_and_sees_the_answer_after_reload(served_app):
         page.goto(url, wait_until="domcontentloaded")
 
         def learner_id() -> str:  # the browser's id is stored encrypted: take the newest browser learner
-            rows = session.learners._q("SELECT id FROM learners WHERE id LIKE 'browser:%' ORDER BY last_seen DESC")
+            rows = [(i,) for i in session.learners.learner_ids("browser:")]
             return rows[0][0]
 
         box = page.locator("#message textarea")

@@ -90,7 +90,7 @@ def test_plot_files_are_named_by_owner(tmp_path):
 def test_concurrent_profile_updates_are_all_kept(tmp_path):
     import threading
 
-    from tutor.learners import LearnerStore
+    from tutor.learner.store import LearnerStore
 
     store = LearnerStore(tmp_path / "learners.sqlite")
     threads = [threading.Thread(target=store.update_profile, args=("ann",), kwargs={f"k{i}": i}) for i in range(20)]

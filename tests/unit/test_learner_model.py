@@ -10,7 +10,7 @@ from tutor.learner import reviews
 from tutor.learner.placement import QUESTIONS, score
 from tutor.learner.plan import build_plan, checkpoint_status, next_step, position, weeks_needed
 from tutor.learner.progress import LearnerModel
-from tutor.learners import SCHEMA_VERSION, LearnerStore
+from tutor.learner.store import SCHEMA_VERSION, LearnerStore
 
 # ---------------------------------------------------------------- BKT, by hand
 
@@ -165,7 +165,7 @@ def test_due_reviews_after_time_passes(tmp_path):
 def test_migration_from_version_one(tmp_path):
     import sqlite3
 
-    from tutor.learners import DIALECT, MIGRATIONS
+    from tutor.learner.store import DIALECT, MIGRATIONS
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)

@@ -302,7 +302,8 @@ def test_a_generic_demonstrative_refers_to_the_topic():
 def test_lesson_votes_favour_the_nearest_questions():
     import numpy as np
 
-    from tutor.retrieval.questions import QuestionIndex, SectionQuestion
+    from tutor.curriculum.section_questions import SectionQuestion
+    from tutor.retrieval.questions import QuestionIndex
 
     near = SectionQuestion("a.md", "x", "the question nearly the message")
     middling = [SectionQuestion("b.md", "y", f"middling {i}") for i in range(5)]

@@ -1,6 +1,6 @@
 """Learner code execution in real Jupyter kernels: sandboxed launch, robust execution, per-session pool."""
 
 from tools.kernel.execute import RunResult
-from tools.kernel.service import KernelService, get_kernel_service
+from tools.kernel.service import KernelService, NoKernelService
 
-__all__ = ["KernelService", "RunResult", "get_kernel_service"]
+__all__ = ["KernelService", "NoKernelService", "RunResult"]

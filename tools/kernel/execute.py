@@ -1,8 +1,13 @@
 """Run one piece of code on a kernel client and gather what it produced, as robustly as nbclient.
 
+Like nbclient's cell loop, an execution is finished only when both channels say so: iopub reports
+`status: idle` for the request (all output is in) and the shell channel brings its `execute_reply`,
+whose `status` (ok, error, aborted) and `execution_count` decide the outcome; iopub alone cannot tell
+an aborted request (the kernel skipped it, no output) from one that ran and printed nothing.
+
 Outputs are matched by parent message id, capped (text and images) so a runaway print cannot grow the
-server's memory, and errors are returned without ANSI colour codes. Timeouts and dead kernels are
-detected here and reported; recovery (interrupt, restart) is the service's job.
+server's memory, and errors are returned without ANSI colour codes. Timeouts (also a reply that never
+comes) and dead kernels are detected here and reported; recovery (interrupt, restart) is the service's job.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ MAX_TEXT = 20_000
 MAX_IMAGES = 5
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 STDIN_HINT = "Interactive input (input()) is not supported here: put the value in your code instead, e.g. name = 'Ada'."
+ABORTED = ("The kernel skipped this code without running it (it was still recovering from an earlier error or "
+           "interrupt). Run it again.")  # fmt: skip
+NO_REPLY = "The kernel finished but never confirmed the run (no execute_reply)."
+IOPUB_GRACE_S = 4.0  # nbclient's iopub_timeout: how long output may trail the reply before we stop waiting
 
 Status = Literal["ok", "error", "timeout", "died"]
 
@@ -33,6 +42,7 @@ class RunResult:
     images: list[str] = field(default_factory=list)  # base64 PNG
     error: dict[str, Any] | None = None  # {"ename", "evalue", "traceback"}
     elapsed_s: float = 0.0
+    execution_count: int | None = None  # from the execute_reply, like a notebook's In [n]
     notice: str | None = None  # what the learner must know (variables lost, output truncated, ...)
 
     def as_dict(self) -> dict[str, Any]:
@@ -50,6 +60,8 @@ class OutputCollector:
         self.result = RunResult()
         self.truncated_text = False
         self.dropped_images = 0
+        self.missing_output = False  # the reply came, the request's idle did not (IOPUB_GRACE_S)
+        self.no_reply = False  # idle came, the reply did not (before the deadline)
         self._clear_pending = False
 
     def _text_room(self) -> int:
@@ -111,13 +123,52 @@ class OutputCollector:
             }
         return False
 
+    def apply_reply(self, content: dict[str, Any]) -> None:
+        """The shell reply decides the status; its error fields stand in for a lost iopub `error`."""
+        self.result.execution_count = content.get("execution_count")
+        status = content.get("status")
+        if status == "ok":
+            self.result.status = "ok"
+        elif status == "aborted":
+            self.result.status = "error"
+            self.result.error = {"ename": "ExecutionAborted", "evalue": ABORTED, "traceback": ""}
+        else:  # "error" (and anything unknown: never report success the kernel did not claim)
+            self.result.status = "error"
+            if self.result.error is None:
+                self.handle({"header": {"msg_type": "error"}, "content": content})
+
     def notes(self) -> list[str]:
-        notes = []
+        notes = [NO_REPLY] if self.no_reply else []
+        if self.missing_output:
+            notes.append("Some output may be missing (the kernel stopped sending it).")
         if self.truncated_text:
             notes.append(f"Output was truncated to {self.max_text:,} characters.")
         if self.dropped_images:
             notes.append(f"Only the first {self.max_images} images are shown ({self.dropped_images} more dropped).")
         return notes
+
+
+def _is_empty(exc: Exception) -> bool:
+    """jupyter_client raises queue.Empty when nothing arrived in time (a gateway may raise TimeoutError)."""
+    return type(exc).__name__ in ("Empty", "TimeoutError")
+
+
+async def _reply(client: Any, msg_id: str, timeout: float) -> dict[str, Any] | None:
+    """The `execute_reply` to `msg_id` if one arrives within `timeout`; replies to older requests (an
+    interrupted run's) are skipped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msg = await client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+        except Exception as exc:
+            if not _is_empty(exc):
+                raise
+            return None
+        if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "execute_reply":
+            return msg
+
+
+Outcome = Literal["done", "timeout", "died"]
 
 
 async def run_on_client(
@@ -126,25 +177,45 @@ async def run_on_client(
     timeout: float,
     is_alive: Any,
     poll: float = 0.25,
-) -> tuple[RunResult, Literal["done", "timeout", "died"]]:
-    """Execute `code`; returns the gathered result and how it ended. `is_alive` is an async callable."""
+) -> tuple[RunResult, Outcome]:
+    """Execute `code`; returns the gathered result and how it ended. `is_alive` is an async callable.
+
+    Reads iopub until the request's `idle`, then the shell reply (as jupyter_client's execute_interactive
+    does; the reply waits in its socket meanwhile). While iopub is quiet the reply is also checked
+    without blocking, so output lost after a reply costs IOPUB_GRACE_S, not the whole timeout. No reply
+    by the deadline ends as "timeout", like a run that never finishes."""
     collector = OutputCollector()
     started = time.monotonic()
     msg_id = client.execute(code, store_history=True, allow_stdin=False, stop_on_error=True)
     deadline = started + timeout
-    outcome: Literal["done", "timeout", "died"] = "done"
-    while True:
+    outcome: Outcome = "done"
+    idle, reply, replied_at = False, None, 0.0
+    while not (idle and reply is not None):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            outcome = "timeout"
+            if reply is not None:  # the code has finished; only trailing output is missing
+                collector.missing_output = True
+            else:
+                outcome = "timeout"
             break
+        if idle:  # all output is in; the reply normally is too (ipykernel sends it before idle)
+            reply = await _reply(client, msg_id, min(poll, remaining))
+            if reply is None and not await is_alive():
+                outcome = "died"
+                break
+            continue
         try:
             msg = await client.get_iopub_msg(timeout=min(poll, remaining))
-        except Exception as exc:  # jupyter_client raises queue.Empty when nothing arrived in time
-            if type(exc).__name__ not in ("Empty", "TimeoutError"):
+        except Exception as exc:
+            if not _is_empty(exc):
                 raise
             if not await is_alive():
                 outcome = "died"
+                break
+            if reply is None and (reply := await _reply(client, msg_id, 0)) is not None:
+                replied_at = time.monotonic()
+            if reply is not None and time.monotonic() - replied_at > IOPUB_GRACE_S:
+                collector.missing_output = True
                 break
             continue
         state = msg["content"].get("execution_state") if msg["header"]["msg_type"] == "status" else None
@@ -153,8 +224,11 @@ async def run_on_client(
             break
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             continue  # output of an earlier, interrupted run, or another client's
-        if collector.handle(msg):
-            break
+        idle = collector.handle(msg)
+    if reply is not None:
+        collector.apply_reply(reply["content"])
+    elif outcome == "timeout" and idle:
+        collector.no_reply = True
     result = collector.result
     result.elapsed_s = round(time.monotonic() - started, 4)
     notes = collector.notes()

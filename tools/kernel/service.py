@@ -8,11 +8,15 @@ is keyed by learner and outlives culls, restarts and server restarts; a sweep re
 jupyter_client's async API runs on one private event loop in a daemon thread; the graph, the CLI and
 the UI call the synchronous facade (`run`, `restart`, `interrupt`), which is safe from any thread.
 Each session executes one thing at a time; different sessions run concurrently.
+
+A `TutorSession` owns one service built from its own settings (`KernelService.from_settings`) and hands
+it to the graph in `Context.kernels`; there is no process-wide service built from global settings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -23,7 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.kernel import workdirs
 from tools.kernel.execute import RunResult, run_on_client
@@ -40,6 +44,9 @@ from tools.kernel.sandbox import (
     sandbox_python,
     user_process_count,
 )
+
+if TYPE_CHECKING:
+    from tutor.config import Settings
 
 MAX_CODE_CHARS = 100_000
 LOST_VARIABLES = "The kernel was restarted: your variables and imports are gone, so re-run earlier cells."
@@ -66,8 +73,12 @@ class KernelHandle:
         return getattr(provisioner, "pid", None)
 
 
+class NoKernelService(RuntimeError):
+    """Code was to run, but nothing gave it a kernel service (no session's `Context.kernels`)."""
+
+
 class KernelService:
-    """All learner kernels of one process."""
+    """All learner kernels of one owner (a tutor session, a CLI command, a test)."""
 
     def __init__(
         self,
@@ -80,32 +91,80 @@ class KernelService:
         sandbox: SandboxConfig | None = None,
         workdir_keep_days: float = 30,
         max_kernels: int | None = None,
+        lazy: bool = False,
     ) -> None:
+        """`lazy`: start the event loop, the pool and the housekeeping on first use, not here, so an
+        owner that may never run code (a session answering questions) costs no kernel process."""
         self.root = Path(root)
         self.max_kernels = max_kernels
         self.gateway_url = gateway_url
         self.limits = limits or Limits()
         self.sandbox = sandbox or SandboxConfig.from_settings()
         self.workdir_keep_days = workdir_keep_days
-        self.refusal = None if gateway_url else sandbox_problem(self.sandbox)
-        if self.refusal:
-            log.warning("Learner code is refused: %s (set TUTOR_KERNEL_SANDBOX=off to run it unsandboxed).",
-                        self.refusal)  # fmt: skip
+        self._refusal: tuple[str | None] | None = None
         self.pool_size = pool_size
         self.idle_cull_s = idle_cull_s
         self.default_timeout = default_timeout
         self.sessions: dict[str, KernelHandle] = {}
         self._pool: list[KernelHandle] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="kernels", daemon=True)
-        self._thread.start()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self._closed = False
-        self._call(self._start_background())
+        atexit.register(self.shutdown)  # no kernel outlives the process
+        if not lazy:
+            self._ensure_started()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> KernelService:
+        """A service configured from `settings` (kernels under `settings.data_dir / "kernels"`);
+        `overrides` replace constructor arguments, e.g. `pool_size=0` for a one-shot command."""
+        s = settings
+        kwargs: dict[str, Any] = {
+            "root": s.data_dir / "kernels",
+            "limits": Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s, disk_mb=s.kernel_disk_mb),
+            "pool_size": s.kernel_pool_size,
+            "idle_cull_s": s.kernel_idle_cull_s,
+            "default_timeout": s.kernel_timeout_s,
+            "gateway_url": s.kernel_gateway_url,
+            "sandbox": SandboxConfig.from_settings(s),
+            "workdir_keep_days": s.kernel_workdir_keep_days,
+            "max_kernels": s.max_kernels,
+        }
+        return cls(**(kwargs | overrides))
+
+    @property
+    def refusal(self) -> str | None:
+        """Why learner code is refused (no sandbox here), or None; probed once, on first need."""
+        if self._refusal is None:
+            problem = None if self.gateway_url else sandbox_problem(self.sandbox)
+            if problem:
+                log.warning("Learner code is refused: %s (set TUTOR_KERNEL_SANDBOX=off to run it unsandboxed).",
+                            problem)  # fmt: skip
+            self._refusal = (problem,)
+        return self._refusal[0]
+
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        with self._start_lock:
+            if self._closed:
+                raise NoKernelService("This kernel service has been shut down (its session was closed).")
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=loop.run_forever, name="kernels", daemon=True)
+                self._thread.start()
+                self._loop = loop
+                asyncio.run_coroutine_threadsafe(self._start_background(), loop).result()
+            return self._loop
 
     # ------------------------------------------------------------------ sync facade
 
     def _call(self, coro, timeout: float | None = None):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        try:
+            loop = self._ensure_started()
+        except NoKernelService:
+            coro.close()
+            raise
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
     def run(self, session_id: str, code: str, timeout: float | None = None) -> RunResult:
         """Run code in the session's kernel (started or taken from the pool on first use)."""
@@ -118,11 +177,16 @@ class KernelService:
         return self._call(self.ainterrupt(session_id))
 
     def shutdown(self) -> None:
-        if self._closed:
+        """Kill every kernel (learners' files stay) and stop the loop; idempotent."""
+        with self._start_lock:
+            if self._closed:
+                return
+            self._closed = True
+        atexit.unregister(self.shutdown)
+        if self._loop is None or self._thread is None:  # lazy and never used
             return
-        self._closed = True
         with contextlib.suppress(Exception):
-            self._call(self._shutdown_all(), timeout=60)
+            asyncio.run_coroutine_threadsafe(self._shutdown_all(), self._loop).result(60)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -470,32 +534,3 @@ def _tree_violation(pid: int, limits: Limits) -> str | None:
     if total > limits.memory_mb * 1024 * 1024:
         return f"Its processes used more than {limits.memory_mb} MB of memory together and were stopped."
     return None
-
-
-_service: KernelService | None = None
-_service_lock = threading.Lock()
-
-
-def get_kernel_service(settings: Any | None = None) -> KernelService:
-    """The process-wide kernel service, configured from settings on first use."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            import atexit
-
-            from tutor.config import get_settings
-
-            s = settings or get_settings()
-            _service = KernelService(
-                root=s.data_dir / "kernels",
-                limits=Limits(memory_mb=s.kernel_memory_mb, cpu_s=s.kernel_cpu_s, disk_mb=s.kernel_disk_mb),
-                pool_size=s.kernel_pool_size,
-                idle_cull_s=s.kernel_idle_cull_s,
-                default_timeout=s.kernel_timeout_s,
-                gateway_url=s.kernel_gateway_url,
-                sandbox=SandboxConfig.from_settings(s),
-                workdir_keep_days=s.kernel_workdir_keep_days,
-                max_kernels=s.max_kernels,
-            )
-            atexit.register(_service.shutdown)
-        return _service

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from tutor.curriculum.schema import Link, NumberCheck
+from tutor.text import sentences
 
 NUMBER = re.compile(
     r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?|\.\d+)\s*(k|m|b|thousand|million|billion|%|percent|x|×)?(?![\w])",
@@ -72,7 +73,7 @@ def near_copy(text: str, statement: str, ratio: float = 0.93) -> bool:
     from difflib import SequenceMatcher
 
     target = re.findall(r"[\w.:\[\]/-]+", statement.lower())
-    for sentence in [text, *re.split(r"(?<=[.!?;])\s+|\n+", text)]:
+    for sentence in [text, *sentences(text, fallback=False)]:
         words = re.findall(r"[\w.:\[\]/-]+", sentence.lower())
         if words and SequenceMatcher(None, words, target).ratio() >= ratio:
             return True

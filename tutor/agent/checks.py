@@ -14,6 +14,7 @@ from typing import Any
 from tools.quiz.bank import get_item, load_bank, public_view, skill_of
 from tools.quiz.grading import grade
 from tutor.teaching.passages import PassageIndex
+from tutor.text import sentences
 
 BOLD = re.compile(r"\*\*([^*\n]{3,40})\*\*")
 OPTION_ANSWER = re.compile(r"^\s*(?:option\s+)?\(?([a-dA-D])\)?(?:[).:]\s*.*)?\s*$")
@@ -45,7 +46,7 @@ def cloze_check(index: PassageIndex, lesson: str, anchor: str, asked: list[str])
     section = [p for p in index.by_lesson.get(lesson, []) if p.anchor == anchor and not p.has_code]
     lesson_terms = list(dict.fromkeys(t for p in index.by_lesson.get(lesson, []) for t in BOLD.findall(p.text)))
     for p in section:
-        for sentence in re.split(r"(?<=[.!?])\s+", p.text.replace("\n", " ")):
+        for sentence in sentences(p.text.replace("\n", " "), semicolons=False, fallback=False):
             for term in BOLD.findall(sentence):
                 key = f"cloze:{lesson}#{anchor}:{term}"
                 others = [t for t in lesson_terms if t.lower() != term.lower() and t.lower() not in sentence.lower()]

@@ -78,8 +78,9 @@ def is_command(text: str) -> bool:
     return text.strip().startswith("/")
 
 
-def run_command(text: str, learner_id: str = "local", learners=None) -> tuple[str, list[dict]]:
-    """Answer a slash command; returns (markdown reply, citations)."""
+def run_command(text: str, learner_id: str = "local", learners=None, kernels=None) -> tuple[str, list[dict]]:
+    """Answer a slash command; returns (markdown reply, citations). `kernels`: the session's kernel service
+    (`/restart`, `/example`)."""
     name, _, arg = text.strip().partition(" ")
     name, arg = name.lower(), arg.strip()
     if name == "/help":
@@ -102,10 +103,10 @@ def run_command(text: str, learner_id: str = "local", learners=None) -> tuple[st
         return "Socratic mode off: I will show the full course sections.", []
     if name in ("/progress", "/next", "/track", "/strategy", "/done", "/start") and learners is not None:
         return learner_command(name, arg, learner_id, learners), []
+    if name in ("/restart", "/example") and kernels is None:
+        return "Running code is not available here (no kernel service in this session).", []
     if name == "/restart":
-        from tools.kernel import get_kernel_service
-
-        return get_kernel_service().restart(learner_id), []
+        return kernels.restart(learner_id), []
     if name == "/example":
         from tools.run_code import format_result, lesson_example, run_for_session
 
@@ -114,7 +115,7 @@ def run_command(text: str, learner_id: str = "local", learners=None) -> tuple[st
         if found is None:
             return "No runnable example there. Try `/example 02_attention_mechanism > masking`.", []
         code, citation = found
-        result = run_for_session(learner_id, code)
+        result = run_for_session(learner_id, code, None, kernels)
         reply = f"Ran the example of `{citation}`:\n\n```python\n{code}\n```\n\n{format_result(result)}"
         return reply, [{"source": citation.split("#")[0], "heading": citation}]
     return f"Unknown command `{name}`. Known commands: {', '.join(COMMANDS)}.", []

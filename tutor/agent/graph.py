@@ -14,7 +14,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from tools.lessons import open_lesson
-from tools.run_code import extract_code, format_result, run_code, run_for_session, run_lesson_example
+from tools.run_code import extract_code, format_result, kernels_of, run_code, run_for_session, run_lesson_example
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
@@ -133,15 +133,15 @@ def lesson_subject(text: str) -> str:
     return lesson.source if lesson else ""
 
 
-def run(state: TutorState) -> dict:
+def run(state: TutorState, runtime: Runtime[Context]) -> dict:
     """Fenced code, `/run CODE`, "run print(1)" or "run it" after an offered example: run it in the
-    learner's own kernel and show the outcome."""
+    learner's own kernel (of the session's `Context.kernels`) and show the outcome."""
     text = _last_human(state)
     offered = (state.get("dialogue") or {}).get("offered") or {}
     code = extract_code(text) or code_in(text) or (offered.get("code") if RUN_IT.match(text) else None)
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
-    result = run_for_session(state.get("learner_id") or "local", code)
+    result = run_for_session(state.get("learner_id") or "local", code, None, kernels_of(runtime.context))
     shown = f"```python\n{code[:4000]}\n```\n\n{format_result(result)}"
     message = AIMessage(shown, additional_kwargs={"run": result.as_dict(), "code": code})
     dialogue = {**(state.get("dialogue") or {}), "offered": None}
@@ -150,7 +150,8 @@ def run(state: TutorState) -> dict:
 
 def command(state: TutorState, runtime: Runtime[Context]) -> dict:
     text = state.get("command") or _last_human(state)
-    reply, citations = run_command(text, state.get("learner_id") or "local", runtime.context.learners)
+    ctx = runtime.context
+    reply, citations = run_command(text, state.get("learner_id") or "local", ctx.learners, ctx.kernels)
     return {"messages": [AIMessage(reply, additional_kwargs={"citations": citations})]}
 
 

@@ -240,9 +240,9 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
         return {"quiz": quiz, "messages": [*said, AIMessage(aside_reply(aside, text, learner_id, ctx))]}
 
     def run(code: str, timeout: float):
-        from tools.run_code import run_for_session
+        from tools.run_code import kernels_of, run_for_session
 
-        return run_for_session(learner_id, code, timeout)
+        return run_for_session(learner_id, code, timeout, kernels_of(ctx))
 
     result = grade(item, text, run=run, model=None if ctx.embedded else ctx.model)
     if result.details.get("invalid"):
@@ -273,7 +273,7 @@ def aside_reply(kind: str, text: str, learner_id: str, ctx: Context) -> str:
         return f"That looked like a question, so I did not grade it. Ask it after the quiz (`stop` pauses it). {back}"
     name = text.strip().split()[0].lower()
     if name in READ_ONLY_COMMANDS:
-        reply, _citations = run_command(text.strip(), learner_id, ctx.learners)
+        reply, _citations = run_command(text.strip(), learner_id, ctx.learners, ctx.kernels)
         return f"{reply}\n\n*(Not graded.)* {back}"
     return f"`{name}` waits until the quiz is paused (type `stop`, then `{name}`); I did not grade it. {back}"
 

@@ -84,7 +84,8 @@ def learner_progress(runtime: ToolRuntime, what: Literal["progress", "next"] = "
     (the next step of their plan). Use it for "how am I doing?" and "what should I do next?"."""
     from tutor.agent.commands import run_command
 
-    reply, citations = run_command(f"/{what}", _learner(runtime), _context(runtime).learners)
+    ctx = _context(runtime)
+    reply, citations = run_command(f"/{what}", _learner(runtime), ctx.learners, ctx.kernels)
     return reply, {"citations": citations}
 
 

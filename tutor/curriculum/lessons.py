@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -125,3 +126,15 @@ def load_lessons(root: Path) -> list[Lesson]:
     """All lessons under knowledge/ (numbered module folders), in course order."""
     paths = sorted(p for p in root.glob("[0-9][0-9]_*/*.md"))
     return [parse_lesson(p, root) for p in paths]
+
+
+@lru_cache(maxsize=4)
+def _lessons(root: Path) -> tuple[Lesson, ...]:
+    return tuple(load_lessons(root))
+
+
+def all_lessons(root: Path | None = None) -> tuple[Lesson, ...]:
+    """Every lesson in course order (parsed once per process)."""
+    from tutor.paths import knowledge_dir
+
+    return _lessons(root or knowledge_dir())

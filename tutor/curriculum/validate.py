@@ -104,7 +104,7 @@ MIN_SECTION_QUESTIONS = 3
 def _check_section_questions(root: Path, lessons: dict[str, Lesson]) -> list[str]:
     """Every lesson section (but the self-checks) has learner questions, and every question names a real
     section: a lesson added without them is found by retrieval only through its own words."""
-    from tutor.retrieval.questions import FILE, load_questions
+    from tutor.curriculum.section_questions import FILE, load_questions
 
     if not (root / FILE).exists():
         return [f"{FILE} is missing"]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from tutor.curriculum.schema import STRATEGIES, TRACKS
+from tutor.text import best_cosine, sentences
 
 TRACK_NAMES = {
     "software_engineer": "Software Engineers",
@@ -361,11 +362,6 @@ def score_beliefs(beliefs: dict[str, dict[str, float]]) -> Placement:
 # ---------------------------------------------------------------- free text -> options
 
 
-def _sentences(text: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"(?<=[.!?;])\s+|\n+", text) if p.strip()]
-    return parts or [text.strip()]
-
-
 def _option_vectors():
     from tutor.embeddings import MiniLMEmbedder
 
@@ -387,7 +383,7 @@ def match_option(question_id: str, text: str) -> tuple[str | None, float]:
     for o in q.options:
         if clean in (o.id, o.label.lower()) or clean == str(q.options.index(o) + 1):
             return o.id, 1.0
-    return _best_option(q, _sentences(text))
+    return _best_option(q, sentences(text))
 
 
 def _best_option(q: Question, sentences: list[str]) -> tuple[str | None, float]:
@@ -399,7 +395,7 @@ def _best_option(q: Question, sentences: list[str]) -> tuple[str | None, float]:
     sent_vecs = MiniLMEmbedder.load().encode(sentences)
     best, best_sim = None, -1.0
     for o in q.options:
-        sim = float((sent_vecs @ vecs[(q.id, o.id)].T).max())
+        sim = float(best_cosine(vecs[(q.id, o.id)], sent_vecs).max())
         if o in keyed:
             sim += 0.25 * sum(len(re.findall(k, text)) for k in o.keywords)
         if sim > best_sim:
@@ -421,7 +417,7 @@ def option_beliefs(q: Question, sentences: list[str], temperature: float = 0.05)
     sent_vecs = MiniLMEmbedder.load().encode(sentences)
     raw = {}
     for o in q.options:
-        sim = float((sent_vecs @ vecs[(q.id, o.id)].T).max())
+        sim = float(best_cosine(vecs[(q.id, o.id)], sent_vecs).max())
         cues = 0.0
         for sentence in sentences:
             hits = sum(len(re.findall(k, sentence.lower())) for k in o.keywords)
@@ -438,6 +434,6 @@ def option_beliefs(q: Question, sentences: list[str], temperature: float = 0.05)
 def place_text(description: str) -> Placement:
     """`tutor place`: the same evidence weights as the intake scorer, each option weighted by how strongly
     the description supports it (a typed intake answer is the special case of full support)."""
-    sentences = _sentences(description)
-    beliefs = {q.id: option_beliefs(q, sentences) for q in QUESTIONS}
+    said = sentences(description)
+    beliefs = {q.id: option_beliefs(q, said) for q in QUESTIONS}
     return score_beliefs(beliefs)

@@ -34,7 +34,7 @@ def load_checkpoints(root: Path | None = None) -> CheckpointsFile:
 
 @lru_cache(maxsize=1)
 def lesson_minutes() -> dict[str, int]:
-    from tools.lessons import all_lessons
+    from tutor.curriculum.lessons import all_lessons
 
     return {lesson.source: lesson.meta.estimated_minutes for lesson in all_lessons()}
 

@@ -12,7 +12,7 @@ from tutor.learner import mastery as bkt
 from tutor.learner import reviews as fsrs_reviews
 from tutor.learner.placement import Placement
 from tutor.learner.plan import build_plan, checkpoint_status, next_step, position, weeks_needed
-from tutor.learners import LearnerStore
+from tutor.learner.store import LearnerStore
 
 
 def default_strategy(track: str) -> str:

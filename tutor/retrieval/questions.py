@@ -12,16 +12,13 @@ no eval question appears in it).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from tutor.curriculum.lessons import slugify
+from tutor.curriculum.section_questions import SectionQuestion, load_questions
 
-FILE = "section_questions.yaml"
 NEIGHBOURS = 8  # questions that vote for their sections
 LESSON_NEIGHBOURS = 16  # questions that vote for their lesson
 FLOOR = 0.45  # a question less similar than this says nothing about the message
@@ -30,31 +27,6 @@ FLOOR = 0.45  # a question less similar than this says nothing about the message
 # message ("How does DPO avoid a reward model?" went to the RL lesson). Set on the tune split of
 # evals/datasets/conversation.yaml: on-topic 0.838 with equal votes, 0.856 / 0.873 / 0.861 at 0.02 / 0.04 / 0.08.
 VOTE_TAU = 0.04
-
-
-@dataclass(frozen=True)
-class SectionQuestion:
-    source: str  # lesson path relative to knowledge/
-    anchor: str
-    text: str
-
-    @property
-    def citation(self) -> str:
-        return f"{self.source}#{self.anchor}"
-
-
-def load_questions(knowledge: Path) -> list[SectionQuestion]:
-    path = knowledge / FILE
-    if not path.exists():
-        return []
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 0.02 s instead of 0.4 s for this file
-    data = yaml.load(path.read_text(), Loader=loader) or {}
-    out = []
-    for lesson in data.get("lessons", []):
-        for section in lesson.get("sections", []):
-            anchor = slugify(section["heading"])
-            out += [SectionQuestion(lesson["source"], anchor, q.strip()) for q in section.get("questions", [])]
-    return out
 
 
 class QuestionIndex:
