@@ -55,11 +55,6 @@ def kernels_of(context: Any) -> KernelService:
     return kernels
 
 
-def run_for_session(session_id: str, code: str, timeout: float | None, kernels: KernelService) -> RunResult:
-    """Run `code` in the learner's kernel of `kernels` (the caller's session's service)."""
-    return kernels.run(session_id, code, timeout)
-
-
 def lesson_example(lesson_query: str, section: str | None = None) -> tuple[str, str] | None:
     """The runnable code of a lesson section (or the whole lesson) and its citation."""
     lesson = find_lesson(lesson_query)
@@ -96,7 +91,7 @@ def run_code(code: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     notebook). Returns stdout, the result, errors and images."""
     if not code or not code.strip():
         return "run_code needs some code to run.", {}
-    result = run_for_session(_session_id(runtime), code, None, kernels_of(runtime.context))
+    result = kernels_of(runtime.context).run(_session_id(runtime), code)
     return format_result(result), {"run": result.as_dict(), "code": code}
 
 
@@ -107,7 +102,7 @@ def run_lesson_example(lesson: str, runtime: ToolRuntime, section: str | None = 
     if found is None:
         return f"No runnable example found in {lesson!r}{f' > {section!r}' if section else ''}.", {}
     code, citation = found
-    result = run_for_session(_session_id(runtime), code, None, kernels_of(runtime.context))
+    result = kernels_of(runtime.context).run(_session_id(runtime), code)
     return f"Ran the example of {citation}.\n\n{format_result(result)}", {
         "run": result.as_dict(),
         "code": code,

@@ -329,7 +329,8 @@ class Handlers:
         for event in self.session.stream_turn(learner_id, message, interactive=True):
             turn.add(event)
             yield history, "", keep, hidden, side, keep, keep
-        source_update = gr.update(choices=turn.citations(), value=None) if turn.citations() else keep
+        cited = turn.citations()
+        source_update = gr.update(choices=cited, value=None) if cited else keep
         saved, buttons = self.page(learner_id)
         shown = history if turn.failed else saved  # a refusal is not in the checkpoint: keep it shown
         yield shown, "", issued, buttons, self.sidebar(learner_id), source_update, issued

@@ -22,7 +22,7 @@ LAYERS = [
     ("tools", ["tools"]),
     ("agent", ["tutor.agent", "tutor.teaching", "tutor.prompts"]),
     ("session", ["tutor.session"]),
-    ("ui", ["tutor.ui", "tutor.cli", "tutor.terminal", "tutor.__main__"]),
+    ("ui", ["tutor.ui", "tutor.cli", "tutor.terminal"]),
 ]
 MAX_FUNCTION_LINES = 80
 

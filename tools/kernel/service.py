@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -101,7 +102,6 @@ class KernelService:
         self.limits = limits or Limits()
         self.sandbox = sandbox or SandboxConfig.from_settings()
         self.workdir_keep_days = workdir_keep_days
-        self._refusal: tuple[str | None] | None = None
         self.pool_size = pool_size
         self.idle_cull_s = idle_cull_s
         self.default_timeout = default_timeout
@@ -133,16 +133,14 @@ class KernelService:
         }
         return cls(**(kwargs | overrides))
 
-    @property
+    @functools.cached_property
     def refusal(self) -> str | None:
         """Why learner code is refused (no sandbox here), or None; probed once, on first need."""
-        if self._refusal is None:
-            problem = None if self.gateway_url else sandbox_problem(self.sandbox)
-            if problem:
-                log.warning("Learner code is refused: %s (set TUTOR_KERNEL_SANDBOX=off to run it unsandboxed).",
-                            problem)  # fmt: skip
-            self._refusal = (problem,)
-        return self._refusal[0]
+        problem = None if self.gateway_url else sandbox_problem(self.sandbox)
+        if problem:
+            log.warning("Learner code is refused: %s (set TUTOR_KERNEL_SANDBOX=off to run it unsandboxed).",
+                        problem)  # fmt: skip
+        return problem
 
     def _ensure_started(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:

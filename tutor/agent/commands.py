@@ -108,14 +108,14 @@ def run_command(text: str, learner_id: str = "local", learners=None, kernels=Non
     if name == "/restart":
         return kernels.restart(learner_id), []
     if name == "/example":
-        from tools.run_code import format_result, lesson_example, run_for_session
+        from tools.run_code import format_result, lesson_example
 
         lesson, _, section = arg.partition(">")
         found = lesson_example(lesson.strip(), section.strip() or None) if lesson.strip() else None
         if found is None:
             return "No runnable example there. Try `/example 02_attention_mechanism > masking`.", []
         code, citation = found
-        result = run_for_session(learner_id, code, None, kernels)
+        result = kernels.run(learner_id, code)
         reply = f"Ran the example of `{citation}`:\n\n```python\n{code}\n```\n\n{format_result(result)}"
         return reply, [{"source": citation.split("#")[0], "heading": citation}]
     return f"Unknown command `{name}`. Known commands: {', '.join(COMMANDS)}.", []

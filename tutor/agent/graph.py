@@ -14,7 +14,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from tools.lessons import open_lesson
-from tools.run_code import extract_code, format_result, kernels_of, run_code, run_for_session, run_lesson_example
+from tools.run_code import extract_code, format_result, kernels_of, run_code, run_lesson_example
 from tools.search import search_curriculum
 from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
@@ -141,7 +141,7 @@ def run(state: TutorState, runtime: Runtime[Context]) -> dict:
     code = extract_code(text) or code_in(text) or (offered.get("code") if RUN_IT.match(text) else None)
     if not code:
         return {"messages": [AIMessage("Nothing to run: put code after `/run` or in a ```python block.")]}
-    result = run_for_session(state.get("learner_id") or "local", code, None, kernels_of(runtime.context))
+    result = kernels_of(runtime.context).run(state.get("learner_id") or "local", code)
     shown = f"```python\n{code[:4000]}\n```\n\n{format_result(result)}"
     message = AIMessage(shown, additional_kwargs={"run": result.as_dict(), "code": code})
     dialogue = {**(state.get("dialogue") or {}), "offered": None}

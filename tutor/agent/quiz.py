@@ -240,9 +240,9 @@ def quiz_ask(state: TutorState, runtime: Runtime[Context]) -> dict:
         return {"quiz": quiz, "messages": [*said, AIMessage(aside_reply(aside, text, learner_id, ctx))]}
 
     def run(code: str, timeout: float):
-        from tools.run_code import kernels_of, run_for_session
+        from tools.run_code import kernels_of
 
-        return run_for_session(learner_id, code, timeout, kernels_of(ctx))
+        return kernels_of(ctx).run(learner_id, code, timeout)
 
     result = grade(item, text, run=run, model=None if ctx.embedded else ctx.model)
     if result.details.get("invalid"):

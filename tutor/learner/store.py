@@ -82,6 +82,11 @@ def is_postgres_url(url: str | None) -> bool:
     return bool(url) and url.split(":", 1)[0] in ("postgres", "postgresql", "postgresql+psycopg")
 
 
+UPSERT_MASTERY = (  # (learner_id, skill, p_known, observations to add, updated_at)
+    "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
+    "observations = mastery.observations + excluded.observations, updated_at = excluded.updated_at"
+)
 Run = Callable[[str, tuple], list[tuple]]
 """Runs one statement inside a transaction and returns its rows."""
 
@@ -269,12 +274,7 @@ class LearnerStore:
         return {skill: {"p_known": p, "observations": n} for skill, p, n in rows}
 
     def set_mastery(self, learner_id: str, skill: str, p_known: float, observed: int = 1) -> None:
-        self._db.execute(
-            "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
-            "observations = mastery.observations + excluded.observations, updated_at = excluded.updated_at",
-            (learner_id, skill, p_known, observed, time.time()),
-        )
+        self._db.execute(UPSERT_MASTERY, (learner_id, skill, p_known, observed, time.time()))
 
     def add_attempt(
         self,
@@ -309,12 +309,7 @@ class LearnerStore:
             if update_mastery is not None:
                 found = run("SELECT p_known FROM mastery WHERE learner_id = ? AND skill = ?", (learner_id, skill))
                 after = update_mastery(found[0][0] if found else None)
-                run(
-                    "INSERT INTO mastery (learner_id, skill, p_known, observations, updated_at) "
-                    "VALUES (?, ?, ?, 1, ?) ON CONFLICT(learner_id, skill) DO UPDATE SET p_known = excluded.p_known, "
-                    "observations = mastery.observations + 1, updated_at = excluded.updated_at",
-                    (learner_id, skill, after, time.time()),
-                )
+                run(UPSERT_MASTERY, (learner_id, skill, after, 1, time.time()))
             return True
 
     def attempts(self, learner_id: str, quiz_id: str | None = None) -> list[dict[str, Any]]:
