@@ -245,6 +245,39 @@ def test_course_words_in_compounds_and_inflections_are_known():
     assert known("papers", vocabulary) and known("bert-type", vocabulary) and known("gpt-2", vocabulary)
     assert known("repair-and-retry", vocabulary, text)
     assert not known("text-to-speech", vocabulary, text)  # each part is a course word, the compound is not
+    assert known("llm-written", vocabulary, text)  # a course word qualified by a participle: a description
+
+
+def test_everyday_two_letter_acronyms_are_not_distinctive_but_longer_ones_are():
+    from tutor.teaching.dialogue import content_words
+    from tutor.teaching.moves import unknown_terms
+
+    index = get_passage_index()
+    ui = "how could rendering a markdown image in the chat UI leak a user's conversation?"
+    assert unknown_terms(ui, index.vocabulary, content_words(ui), index.text)[1] == []
+    gan = "also, how do I stop my GAN from mode collapsing?"
+    assert unknown_terms(gan, index.vocabulary, content_words(gan), index.text)[1] == ["gan"]
+
+
+def test_a_close_learner_question_means_covered_even_when_no_passage_is_close():
+    from tutor.agent.teach import QUESTION_SCOPE_SURE, SCOPE_FLOOR, covered
+
+    index = get_passage_index()
+    strawberry = "why can't the model count the r's in strawberry?"  # a fact inside a list item
+    assert covered(index, strawberry, coverage=SCOPE_FLOOR - 0.05, asked=QUESTION_SCOPE_SURE + 0.05)
+    assert not covered(index, strawberry, coverage=SCOPE_FLOOR - 0.05, asked=QUESTION_SCOPE_SURE - 0.2)
+    speech = "how do text-to-speech models clone a voice?"  # close questions, but a term the course never uses
+    assert not covered(index, speech, coverage=0.55, asked=QUESTION_SCOPE_SURE + 0.15)
+
+
+def test_a_word_the_course_uses_in_one_section_points_at_it():
+    from tutor.agent.teach import RARE_BONUS, rare_term_bonus
+
+    index = get_passage_index()
+    bonus = rare_term_bonus(index, "why do LLMs mess up counting the r's in strawberry?")
+    strawberry = set(index.sections_using("strawberry"))
+    assert strawberry and all(bonus[c] == pytest.approx(RARE_BONUS / len(strawberry)) for c in strawberry)
+    assert rare_term_bonus(index, "how does attention work?") == {}  # a word of many sections points nowhere
 
 
 def test_a_follow_up_with_a_clear_subject_of_its_own_leaves_the_old_lesson(indexed_session):
@@ -281,6 +314,23 @@ def test_next_section_reaches_the_misconceptions_then_ends(indexed_session):
 def test_what_is_x_starts_where_the_course_introduces_x(indexed_session):
     turn = indexed_session.run_turn("ann", "What is self-attention?")
     assert {c["source"] for c in turn["citations"]} == {ATTENTION}  # not multi-head's self- vs cross-attention
+
+
+def test_what_is_x_starts_early_only_where_a_passage_names_x():
+    from tutor.teaching.moves import earliest
+    from tutor.teaching.passages import Passage
+
+    def passage(i: int, lesson: str, text: str) -> Passage:
+        return Passage(i, lesson, lesson, "s", "Section", "mechanism", text, 0)
+
+    index = get_passage_index()
+    late, early = index.order[5], index.order[0]
+    best = passage(0, late, "Sentence embeddings map a text to a vector.")
+    near = passage(1, early, "Where RAG systems fail: retrieval misses the right chunk.")
+    ranked = [(0.57, best), (0.55, near)]
+    assert earliest(index, ranked, ["embedding"]) is best  # the earlier passage never names embeddings
+    named = passage(2, early, "An embedding is a vector; RAG retrieves by embeddings.")
+    assert earliest(index, [(0.57, best), (0.55, named)], ["embedding"]) is named
 
 
 def test_what_is_x_behind_a_filler_or_style_request_is_a_definition():

@@ -109,7 +109,7 @@ def select(
     shown: set[int] | None = None,
     section_bonus: dict[str, float] | None = None,
     intuition_first: bool = False,
-    definition: bool = False,
+    definition: list[str] | None = None,
 ) -> Selection:
     """The passages a move quotes. Misconceptions: the two closest items. Others: one paragraph (plus
     its continuation when short); a new topic may lead with the lesson's intuition paragraph."""
@@ -118,7 +118,7 @@ def select(
         return Selection()
     best_score, best = ranked[0]
     if definition:
-        best = earliest(index, ranked)
+        best = earliest(index, ranked, definition)
     if move == "misconception":
         same = [p for _s, p in ranked if p.lesson == best.lesson]
         return Selection(same[:2])
@@ -136,15 +136,22 @@ def select(
     return Selection(extend(index, best))
 
 
-def earliest(index: PassageIndex, ranked: list[tuple[float, Passage]]) -> Passage:
-    """For "what is X?": of the passages about as good as the best (within DEFINITION_MARGIN), the one
-    from the earliest lesson in course order. The course introduces a concept before it builds on it
-    (attention before multi-head attention), so the first lesson is where a newcomer should start."""
+def earliest(index: PassageIndex, ranked: list[tuple[float, Passage]], terms: list[str]) -> Passage:
+    """For "what is X?": of the passages about as good as the best (within DEFINITION_MARGIN) that name X
+    (every word of `terms`), the one from the earliest lesson in course order. The course introduces a
+    concept before it builds on it (attention before multi-head attention), so the first lesson is where a
+    newcomer should start; a passage that never names X is only near it ("an embeding" is not RAG's intro)."""
     best_score = ranked[0][0]
     position = {source: i for i, source in enumerate(index.order)}
     close = [(position.get(p.lesson, len(position)), -s, i) for i, (s, p) in enumerate(ranked)
-             if s >= best_score - DEFINITION_MARGIN]  # fmt: skip
+             if i == 0 or (s >= best_score - DEFINITION_MARGIN and names(p, terms))]  # fmt: skip
     return ranked[min(close)[2]][1]
+
+
+def names(p: Passage, terms: list[str]) -> bool:
+    """Does the passage (or its heading) use every term, in any simple inflection?"""
+    text = f"{p.heading} {p.text}".lower()
+    return all(re.search(r"\b" + re.escape(t.removesuffix("s")), text) for t in terms)
 
 
 def next_section(index: PassageIndex, lesson: str, anchor: str) -> list[Passage]:
@@ -195,6 +202,8 @@ def scope_score(index: PassageIndex, vector: np.ndarray) -> float:
     return float(index.similarities(vector)[ids].max()) if len(ids) else 0.0
 
 
+# "llm-written", "human-labelled": a known word qualified by a participle is a description, not a new term.
+PARTICIPLE = re.compile(r"[a-z]{3,}(ed|en)")
 GENERIC_SUFFIXES = ("type", "style", "like", "based", "sized", "size", "level", "specific", "friendly", "only")
 
 
@@ -206,7 +215,7 @@ def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
         return True
     if "-" in word:
         parts = [part for part in word.split("-") if part] or [word]
-        if parts[-1] in GENERIC_SUFFIXES or re.fullmatch(r"[\d.]+", parts[-1]):
+        if parts[-1] in GENERIC_SUFFIXES or re.fullmatch(r"[\d.]+", parts[-1]) or PARTICIPLE.fullmatch(parts[-1]):
             return all(known(part, vocabulary) for part in parts[:-1])
         return bool(text) and re.search(r"[\s-]+".join(map(re.escape, parts)), text) is not None
     forms = {word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
@@ -222,6 +231,7 @@ def unknown_terms(
     """(content words the course never uses, of which the distinctive ones: acronyms written in capitals,
     hyphenated compounds, names in the possessive ("mamba's"))."""
     missing = [w for w in words if not known(w.removesuffix("'s"), vocabulary, course_text)]
-    capitals = {m.lower() for m in re.findall(r"\b[A-Z][A-Z0-9]{1,6}\b", text)}
+    # three letters or more: two-letter ones are everyday words (UI, HR, AI), not a subject of their own
+    capitals = {m.lower() for m in re.findall(r"\b[A-Z][A-Z0-9]{2,6}\b", text)}
     distinctive = [w for w in missing if w.removesuffix("'s") in capitals or "-" in w or w.endswith("'s")]
     return missing, distinctive

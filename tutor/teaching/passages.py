@@ -170,6 +170,21 @@ class PassageIndex:
         return frozenset(words)
 
     @cached_property
+    def sections_of_word(self) -> dict[str, frozenset[str]]:
+        """Word (lowercased) -> the sections (citations) whose passages use it."""
+        found: dict[str, set[str]] = {}
+        for p in self.passages:
+            text = f"{p.heading} {p.text}".lower()
+            words = {w.strip("'-") for w in re.findall(r"[a-z][a-z0-9_+\-']*", text)}
+            for word in words | set(re.findall(r"[a-z][a-z0-9]*", text)):
+                found.setdefault(word, set()).add(p.citation)
+        return {word: frozenset(sections) for word, sections in found.items()}
+
+    def sections_using(self, word: str) -> frozenset[str]:
+        """The sections that use a word, or its singular."""
+        return self.sections_of_word.get(word) or self.sections_of_word.get(word.removesuffix("s"), frozenset())
+
+    @cached_property
     def text(self) -> str:
         """The whole course text, lowercased (for phrases such as "repair and retry")."""
         return "\n".join(f"{p.heading} {p.text}".lower() for p in self.passages)
