@@ -155,14 +155,22 @@ def _term_hit(term: str, answer_stems: list[str]) -> bool:
 
 
 def looks_like_keyword_stuffing(answer: str) -> bool:
-    """A list of terms rather than sentences: almost no function words, or a long run of words with few
-    function words and no sentence punctuation at all."""
+    """A list of terms rather than statements: almost no function words and either long runs without
+    punctuation or pieces of one or two words ("query, key, value, softmax"); or a long run of words with
+    few function words and no punctuation at all. Terse notes ("Problem: contiguous KV reservations waste
+    memory. Fix: fixed-size blocks ...") have few function words too, but their pieces are statements."""
     words = _words(answer)
     if len(words) < 6:
         return False
     function_share = sum(w in FUNCTION_WORDS for w in words) / len(words)
-    unpunctuated = len(words) >= 12 and not re.search(r"[.!?;:]", answer)
-    return function_share < 0.12 or (unpunctuated and function_share < 0.25)
+    pieces = [len(_words(p)) for p in re.split(r"[,.!?;:](?:\s|$)|\n", answer) if _words(p)]
+    in_scraps = sum(n for n in pieces if n <= 2) / len(words)  # share of words in pieces of one or two words
+    terms_only = len(words) > WORDS_PER_MARK * (len(pieces) - 1 or 1) or in_scraps >= 0.6
+    unpunctuated = len(words) >= 12 and len(pieces) == 1
+    return (function_share < 0.12 and terms_only) or (unpunctuated and function_share < 0.25)
+
+
+WORDS_PER_MARK = 12  # a piece of terse notes runs at most about this many words between two marks
 
 
 # Set on the tune split of evals/datasets/grading_v2.yaml (python -m evals.short_answers tune), trading
@@ -171,7 +179,9 @@ WRONG_FLOOR = 0.9  # a sentence this close to a misconception (phrased apart fro
 CONTRAST_FLOOR = 0.6  # a targeted edit of the point (swap, negation) needs only this much similarity
 
 
-NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "cannot", "instead", "rather"})
+NEGATIONS = frozenset(
+    {"not", "no", "never", "nor", "neither", "none", "nothing", "nobody", "without", "cannot", "instead", "rather"}
+)
 STATES_BAND = 0.08  # the sentences this close to the best match are where the answer states the point
 CONTRAST_MAX = 3  # a variant that differs from its point in at most this many words is a targeted edit
 
@@ -196,30 +206,22 @@ def says_variant(window: str, point: str, variant: str, to_variant: float, to_po
     return to_variant >= WRONG_FLOOR and to_variant > to_point
 
 
-# a single quote opens after a non-letter and closes before one: the apostrophe of "user's" is not a quote
-QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]|(?<!\w)'([^'\n]*?)'(?!\w)|‘([^’]*)’|`([^`]*)`")
+# A single quote opens after a non-letter and closes before one: the apostrophe of "user's" is neither, also
+# inside a quote ('... the user's files ...').
+QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]|(?<!\w)'((?:[^'\n]|(?<=\w)'(?=\w))*?)'(?!\w)|‘([^’]*)’|`([^`]*)`")
+QUOTE_STANDIN = "(quoted text)"  # what an injection quoted as an example becomes: no words a rubric could reward
 
 
 def strip_injection(text: str) -> tuple[str, bool]:
     """The answer without the text that addresses the grader: such text never earns marks. An instruction
-    quoted as an example ("attackers write 'ignore previous instructions'") loses only the quoted phrase,
-    so the answer is graded on the rest; an instruction addressed to the grader loses its whole sentence."""
+    quoted as an example ("attackers write 'ignore previous instructions'") becomes a neutral stand-in, so
+    the sentence around it is graded on its own words; an instruction addressed to the grader (not in
+    quotes) loses its whole sentence."""
     if not INJECTION.search(text):
         return text, False
-    quoted = [m.span() for m in QUOTED.finditer(text)]
-    kept = []
-    offset = 0
-    for sentence in sentences(text, semicolons=False, fallback=False):
-        start = text.find(sentence, offset)
-        offset = start + len(sentence)
-        hits = list(INJECTION.finditer(sentence))
-        if any(not any(a <= start + m.start() < b for a, b in quoted) for m in hits):
-            continue  # addressed to the grader: the sentence goes
-        for m in reversed(hits):  # quoted examples: only the phrase goes
-            sentence = sentence[: m.start()] + " " + sentence[m.end() :]
-        kept.append(sentence)
-    cleaned = re.sub(r"([\"'`“”‘’])\s*\1", " ", " ".join(kept))  # quotes left around a removed phrase
-    return re.sub(r"[ \t]{2,}", " ", cleaned).strip(), True
+    text = QUOTED.sub(lambda m: QUOTE_STANDIN if INJECTION.search(m.group(0)) else m.group(0), text)
+    kept = [s for s in sentences(text, semicolons=False, fallback=False) if not INJECTION.search(s)]
+    return re.sub(r"[ \t]{2,}", " ", " ".join(kept)).strip(), True
 
 
 def _flag(feedback: str, flagged: bool) -> str:

@@ -42,13 +42,18 @@ def number_ok(checks: list[NumberCheck], text: str) -> bool:
     return any(abs(v - c.value) <= max(c.tolerance * abs(c.value), 1e-9) for c in checks for v in stated)
 
 
+QUALIFIER = r"-(?:only|style|side|based|like|type)\b"  # "decoder-only" is the decoder; "encoder-decoder" is neither
+
+
 def _mentions(clause: str, term: str) -> list[int]:
     """Where a term starts in a clause: words match as prefixes ("quer" finds "queries"), code fragments
-    (":-1") as written; a word inside a hyphenated compound ("encoder" in "encoder-decoder") does not count."""
+    (":-1") as written; a word inside a hyphenated compound ("encoder" in "encoder-decoder") does not count,
+    one with a qualifier ("encoder-only", "decoder-style") does."""
     term = term.lower().strip()
     tail = r"[\w']*" if term[-1:].isalnum() else ""
     lead = r"(?<![\w-])" if term[:1].isalnum() else ""
-    return [m.start() for m in re.finditer(lead + re.escape(term) + tail + r"(?!-\w)", clause.lower())]
+    pattern = lead + re.escape(term) + tail + rf"(?:{QUALIFIER}|(?!-\w))"
+    return [m.start() for m in re.finditer(pattern, clause.lower())]
 
 
 def swapped(link: Link, text: str) -> bool:
