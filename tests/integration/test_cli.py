@@ -108,3 +108,18 @@ def test_run_notebook_gives_one_object_per_code_cell(tmp_path):
     proc = run(["run-notebook", str(path), "--json"], {"TUTOR_DATA_DIR": str(tmp_path)})
     out = json.loads(proc.stdout)
     assert proc.returncode == 0 and [c["status"] for c in out] == ["ok", "ok"] and out[1]["stdout"] == "42\n"
+
+
+def test_search_json_prints_every_hit_before_it_exits(index_dir, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(index_dir, data)
+    for _ in range(2):  # the second run reads the BM25 snapshot the first one wrote
+        proc = run(["search", "what is attention", "--json", "-k", "3"], {"TUTOR_DATA_DIR": str(data)})
+        assert proc.returncode == 0, proc.stderr
+        hits = json.loads(proc.stdout)  # the whole output arrived, though the process skips its teardown
+        assert len(hits) == 3 and hits[0]["source"].startswith("01_transformer_architecture/")
+    assert list((data / "cache").glob("bm25-*/corpus.json"))
+    missing = run(["search", "attention"], {"TUTOR_DATA_DIR": str(tmp_path / "empty")})
+    assert missing.returncode != 0 and "tutor index" in missing.stderr

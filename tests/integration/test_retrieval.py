@@ -62,6 +62,31 @@ def test_incremental_index_only_embeds_what_changed(cfg, monkeypatch):
     assert open_collection(cfg).count() == 4
 
 
+def test_a_searcher_reuses_the_bm25_snapshot_of_this_corpus_version_only(cfg, monkeypatch):
+    from tutor.retrieval.search import snapshot_dir
+
+    update_index(cfg, make_chunks())
+    first = HybridSearcher.open(cfg)
+    snapshot = snapshot_dir(cfg, first.collection)
+    assert snapshot is not None and (snapshot / "corpus.json").exists()
+    built = [h.citation for h in first.search("QLoRA adapters", k=2)]
+
+    import bm25s
+
+    monkeypatch.setattr(bm25s.BM25, "index", lambda *a, **k: pytest.fail("rebuilt although the snapshot fits"))
+    again = HybridSearcher.open(cfg)
+    assert [h.citation for h in again.search("QLoRA adapters", k=2)] == built
+    monkeypatch.undo()
+
+    changed = dict(TEXTS)
+    changed["kv"] = ("KV cache", "PagedAttention stores the KV cache in fixed-size blocks.", 3, "lesson")
+    update_index(cfg, make_chunks(changed))
+    fresh = HybridSearcher.open(cfg)
+    assert snapshot_dir(cfg, fresh.collection) != snapshot  # a new version: the old snapshot is not read
+    assert fresh.search("PagedAttention", k=1)[0].citation == "doc.md#kv"
+    assert not snapshot.exists()  # older snapshots go
+
+
 def test_hybrid_search_finds_paraphrases_and_exact_terms(cfg):
     update_index(cfg, make_chunks())
     searcher = HybridSearcher.open(cfg)

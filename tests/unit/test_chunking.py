@@ -70,3 +70,18 @@ def test_content_hash_changes_with_text_only():
     b = Chunk("id", "text!", "s.md", "a", "H", "T", "m", 1, "lesson")
     assert a.content_hash != b.content_hash
     assert a.content_hash == Chunk("id", "text", "s.md", "a", "H", "T", "m", 1, "lesson").content_hash
+
+
+def test_an_unchanged_curriculum_is_read_back_and_a_changed_one_chunked_again(tmp_path):
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(knowledge_dir(), root)
+    cache = tmp_path / "cache"
+    chunks = curriculum_chunks(root, cache_dir=cache)
+    assert chunks == curriculum_chunks(root) and len(list(cache.glob("chunks-*.json"))) == 1
+    assert curriculum_chunks(root, cache_dir=cache) == chunks  # read back
+    lesson = next(root.glob("01_*/02_*.md"))
+    lesson.write_text(lesson.read_text().replace("\n## ", "\nA paragraph about attention sinks.\n\n## ", 1))
+    changed = curriculum_chunks(root, cache_dir=cache)
+    assert any("attention sinks" in c.text for c in changed) and len(list(cache.glob("chunks-*.json"))) == 1

@@ -13,7 +13,7 @@ def index_curriculum(
 ) -> IndexReport:
     """Chunk and update the index; `token_stats` (for `tutor index`) also counts every chunk's embedder
     tokens, which server start and one-shot search need not pay for."""
-    chunks = curriculum_chunks(knowledge_dir())
+    chunks = curriculum_chunks(knowledge_dir(), cache_dir=settings.data_dir / "cache")
     bar = None
     if show_progress:
         from tqdm import tqdm

@@ -7,8 +7,13 @@ score calibration between the two: each list contributes 1 / (k + rank).
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,26 +73,36 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+@dataclass
+class Corpus:
+    """What the lexical side needs from the collection: ids, documents, metadata."""
+
+    ids: list[str]
+    docs: list[str]
+    metas: list[dict]
+
+
+def snapshot_dir(settings: Settings, collection: Collection) -> Path | None:
+    """Where the BM25 snapshot of this corpus version lives (the indexer records the version in the
+    collection's metadata: every re-index that changes a chunk changes it). No version, no snapshot."""
+    version = str((collection.metadata or {}).get("corpus", ""))
+    return settings.data_dir / "cache" / f"bm25-{version}" if version.isalnum() else None
+
+
 class HybridSearcher:
-    """Loads the collection and builds the BM25 index from its documents (so an `HttpClient` works too)."""
+    """The collection for dense search and a BM25 index of its documents (built from the collection, so an
+    `HttpClient` works too; for a local index, kept as a snapshot so a one-shot `tutor search` loads it)."""
 
-    def __init__(self, collection: Collection, questions: QuestionIndex | None = None) -> None:
-        import bm25s
-
+    def __init__(self, collection: Collection, questions: QuestionIndex | None = None,
+                 snapshot: Path | None = None) -> None:  # fmt: skip
         from tutor.embeddings import MiniLMEmbedder
 
         self.collection = collection
         self.embedder = MiniLMEmbedder.load()
-        data = collection.get(include=["documents", "metadatas"])
-        self.ids: list[str] = data["ids"]
-        self.docs: list[str] = data["documents"]
-        self.metas: list[dict] = data["metadatas"]
-        self._row = {id_: i for i, id_ in enumerate(self.ids)}
         self._stem = _stemmer()
-        corpus = [f"{m.get('heading', '')}\n{d}" for d, m in zip(self.docs, self.metas, strict=True)]
-        tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self._stem, show_progress=False)
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(tokens, show_progress=False)
+        corpus, self.bm25 = self._lexical_index(collection, snapshot)
+        self.ids, self.docs, self.metas = corpus.ids, corpus.docs, corpus.metas
+        self._row = {id_: i for i, id_ in enumerate(self.ids)}
         self._bm25_lock = threading.Lock()
         self.questions = questions
         self._section_rows: dict[str, list[int]] = {}
@@ -96,11 +111,32 @@ class HybridSearcher:
                 citation = f"{meta['source']}#{meta.get('anchor', '')}"
                 self._section_rows.setdefault(citation, []).append(i)
 
+    def _lexical_index(self, collection: Collection, snapshot: Path | None):
+        import bm25s
+
+        if snapshot is not None and (snapshot / "corpus.json").exists():
+            with contextlib.suppress(Exception):  # unreadable or half-written: build it again
+                corpus = Corpus(**json.loads((snapshot / "corpus.json").read_text()))
+                if sorted(corpus.ids) == sorted(collection.get(include=[])["ids"]):  # ids only: ~15 ms
+                    return corpus, bm25s.BM25.load(str(snapshot), load_corpus=False)
+        data = collection.get(include=["documents", "metadatas"])
+        corpus = Corpus(data["ids"], data["documents"], data["metadatas"])
+        texts = [f"{m.get('heading', '')}\n{d}" for d, m in zip(corpus.docs, corpus.metas, strict=True)]
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        if snapshot is not None:
+            with contextlib.suppress(OSError):  # a read-only data dir: search works, only slower to start
+                save_snapshot(snapshot, corpus, bm25)
+        return corpus, bm25
+
     @classmethod
     def open(cls, settings: Settings) -> HybridSearcher:
         from tutor.retrieval.questions import get_question_index
 
-        return cls(open_collection(settings), get_question_index(cache_dir=settings.data_dir / "cache"))
+        questions = get_question_index(cache_dir=settings.data_dir / "cache")
+        collection = open_collection(settings)
+        return cls(collection, questions, snapshot=snapshot_dir(settings, collection))
 
     def _mask(self, filters: dict) -> np.ndarray | None:
         if not filters:
@@ -184,6 +220,21 @@ class HybridSearcher:
                 )
             )
         return hits
+
+
+def save_snapshot(target: Path, corpus: Corpus, bm25) -> None:
+    """Write the snapshot beside the others, then move it into place (a reader never sees half of one);
+    older snapshots of the same index go."""
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    bm25.save(str(tmp), show_progress=False)
+    (tmp / "corpus.json").write_text(json.dumps({"ids": corpus.ids, "docs": corpus.docs, "metas": corpus.metas}))
+    for old in target.parent.glob("bm25-*"):
+        if old.name != tmp.name:
+            shutil.rmtree(old, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another process moved its own copy in first: the same content
+        tmp.rename(target)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 _searchers: dict[str, HybridSearcher] = {}

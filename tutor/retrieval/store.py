@@ -7,6 +7,7 @@ Vectors come from our ONNX MiniLM; Chroma's default embedding function (which do
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,6 +125,23 @@ def _fresh_collection(client: ClientAPI) -> Collection:
     )
 
 
+def corpus_version(chunks: list[Chunk]) -> str:
+    """A name for what the index holds: every chunk id with its content hash."""
+    digest = hashlib.sha256()
+    for chunk in sorted(chunks, key=lambda c: c.id):
+        digest.update(f"{chunk.id}\0{chunk.content_hash}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def mark_version(collection: Collection, chunks: list[Chunk] | None) -> None:
+    """Record the corpus version in the collection's metadata (searchers key their BM25 snapshot by it;
+    None: no version, while an update is under way). The distance function stays in the collection's
+    configuration; Chroma refuses it in a modify."""
+    version = corpus_version(chunks) if chunks is not None else ""
+    if (collection.metadata or {}).get("corpus") != version:
+        collection.modify(metadata={"embedder": EMBEDDER_ID, "corpus": version})
+
+
 def stored_hash(chunk_id: str, document: str | None, metadata: dict | None) -> str | None:
     """The hash of what the index really holds, recomputed: the stored `hash` field is not trusted, so a
     document altered behind the indexer's back (say, poisoned through a shared Chroma) is re-indexed."""
@@ -167,6 +185,8 @@ def update_index(
     removed = [i for i in have if i not in wanted]
     todo = [c for c in chunks if have.get(c.id) != c.content_hash]
     added = sum(1 for c in todo if c.id not in have)
+    if removed or todo:
+        mark_version(collection, None)  # until every write is done, no searcher trusts a snapshot of this index
     if removed:
         collection.delete(ids=removed)
     embedder = MiniLMEmbedder.load() if todo else None
@@ -183,6 +203,7 @@ def update_index(
         done += len(batch)
         if progress:
             progress(done, len(todo))
+    mark_version(collection, chunks)
     return IndexReport(
         total=len(chunks),
         added=added,
