@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -329,10 +330,13 @@ def _concurrent_learners(url: str, codes: list[str]) -> tuple[list[float], int]:
 
     from gradio_client import Client
 
+    clients = [Client(url, verbose=False) for _ in range(CONCURRENT_LEARNERS)]  # pages open, as learners' are
+    ready = threading.Barrier(CONCURRENT_LEARNERS)
+
     def one(i: int) -> float | None:
+        ready.wait()  # then all ten send their message at the same moment
         try:
-            return _first_reply_ms(Client(url, verbose=False), CONCURRENT_QUESTIONS[i % len(CONCURRENT_QUESTIONS)],
-                                   codes[i])  # fmt: skip
+            return _first_reply_ms(clients[i], CONCURRENT_QUESTIONS[i % len(CONCURRENT_QUESTIONS)], codes[i])
         except Exception:
             return None
 

@@ -323,12 +323,14 @@ class Handlers:
             yield [{"role": "assistant", "content": NOT_RECOGNISED}], "", keep, keep, keep, keep, keep
             return
         history = [*self.page(learner_id)[0], {"role": "user", "content": message}]
-        hidden, side = gr.update(visible=False), self.sidebar(learner_id)
+        hidden = gr.update(visible=False)
+        # the sidebar changes only with the turn's outcome: drawn at the end (and at once for a new learner)
+        side = self.sidebar(learner_id) if issued is not keep else keep
         yield history, "", issued, hidden, side, keep, issued
         turn = ChatTurn(history, self.media_dir, self.session.identity.media_key(learner_id))
         for event in self.session.stream_turn(learner_id, message, interactive=True):
             turn.add(event)
-            yield history, "", keep, hidden, side, keep, keep
+            yield history, "", keep, hidden, keep, keep, keep
         cited = turn.citations()
         source_update = gr.update(choices=cited, value=None) if cited else keep
         saved, buttons = self.page(learner_id)
