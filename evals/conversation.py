@@ -21,11 +21,17 @@ import yaml
 from tutor.config import Settings
 
 DATASET = Path(__file__).resolve().parent / "datasets" / "conversation.yaml"
+# A second blind set (24 scenarios, 122 turns), written by another helper from the lessons alone in the session
+# of 2026-12-02 and tuned on from then on; reported beside tune and holdout, not part of the goal.
+DEV_DATASET = DATASET.with_name("conversation_dev.yaml")
 GOAL = 0.9
 OUTSIDE_WORDS = ("does not cover", "outside what i can help")
 
 
 def load(split: str | None = None) -> list[dict]:
+    """Scenarios of one split (tune, holdout, dev), or of tune and holdout (the goal's two sets)."""
+    if split == "dev":
+        return yaml.safe_load(DEV_DATASET.read_text())["scenarios"]
     scenarios = yaml.safe_load(DATASET.read_text())["scenarios"]
     return [s for s in scenarios if split is None or s["split"] == split]
 
@@ -67,9 +73,9 @@ def run(settings: Settings | None = None, session=None) -> dict:
 
     own = session is None
     session = session or TutorSession((settings or Settings()).model_copy(update={"model": "embedded"}))
-    results: dict[str, list[dict]] = {"tune": [], "holdout": []}
+    results: dict[str, list[dict]] = {"tune": [], "holdout": [], "dev": []}
     try:
-        for scenario in load():
+        for scenario in [*load(), *load("dev")]:
             results[scenario["split"]] += play(session, scenario)
     finally:
         if own:
@@ -82,6 +88,7 @@ def run(settings: Settings | None = None, session=None) -> dict:
         "scenarios": len(load()),
         "tune": tune,
         "holdout": holdout,
+        "dev": summarize(results["dev"]),
         "on_topic": tune["on_topic"],
         "goal": GOAL,
         "passed": tune["on_topic"] >= GOAL and holdout["on_topic"] >= GOAL,

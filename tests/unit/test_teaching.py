@@ -373,3 +373,21 @@ def test_a_far_question_with_a_word_the_course_never_uses_is_not_covered(indexed
     assert coffee["citations"] == []
     vague = s.run_turn("ann", "what's a fairer way then?")  # course words only ("fairer" is "fair"): the topic
     assert {c["source"] for c in vague["citations"]} == {"08_evaluating_llms/01_evaluating_llms.md"}
+
+
+def test_jargon_complaints_ask_for_it_simpler_and_off_topic_requests_are_redirected():
+    from tutor.agent.intents import classify
+
+    reading = read_message("too much jargon lol. can u explain that like im not an ml person", has_topic=True)
+    assert reading.move == "simpler" and reading.follow_up
+    assert classify("haha ok thanks. btw hows the weather where you are") == "explain"  # the one-line redirect
+    assert classify("ok cool") == "chat" and classify("thanks!") == "chat"  # small talk stays with the model
+
+
+def test_is_that_related_with_a_subject_the_course_never_names_is_a_new_question(indexed_session):
+    s = indexed_session
+    s.run_turn("ann", "how does CLIP classify images zero-shot?")
+    gan = s.run_turn("ann", "side question, how do GANs generate images? is that related?")
+    assert gan["citations"] == [] and gan.get("move") != "related"
+    after = s.run_turn("ann", "what should I read after this?")  # the topic (CLIP) is still there
+    assert after.get("move") == "related" and after["citations"]

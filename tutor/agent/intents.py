@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from tutor.teaching.dialogue import read_message
+from tutor.teaching.dialogue import OFF_TOPIC, read_message
 
 Intent = str  # explain | learn | run | quiz | progress | next | track | lesson | chat | check
 
@@ -120,8 +120,8 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
     intent = prediction.label
     if intent != "explain" and prediction.confidence < ACTION_FLOOR:
         return "explain"  # unsure: answering the question does no harm, a wrong action (a quiz, a switch) does
-    if intent == "chat" and "?" in text and not WHO_ARE_YOU.search(text):
-        return "explain"  # "do you like pizza?": the teaching node redirects in one line, the model would chat
+    if intent == "chat" and not WHO_ARE_YOU.search(text) and ("?" in text or OFF_TOPIC.search(text)):
+        return "explain"  # "do you like pizza?", "btw hows the weather": the teaching node redirects in one line
     if intent == "run" and not code_in(text):
         return "explain"
     if intent == "quiz" and not QUIZ_WORD.search(text):

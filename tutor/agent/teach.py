@@ -12,6 +12,7 @@ Dialogue state (checkpointed with the conversation, in `state["dialogue"]`):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import uuid
@@ -250,6 +251,9 @@ def offer_intake(update: dict) -> dict:
 def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: str | None) -> dict:
     index = passage_index(ctx)
     topic = dialogue.get("topic")
+    if reading.move == "related" and unknown_terms(text, index.vocabulary, content_words(text))[0]:
+        # "how do GANs make images? is that related?" asks about a new subject, not for a lesson to read next
+        reading = dataclasses.replace(reading, move="explain", follow_up=False)
     if reading.move == "related" and topic:
         return related(index, dialogue, forward=bool(FORWARD.search(text)))
     if reading.move == "next_section" and topic:

@@ -230,7 +230,7 @@ def save_snapshot(target: Path, corpus: Corpus, bm25) -> None:
     bm25.save(str(tmp), show_progress=False)
     (tmp / "corpus.json").write_text(json.dumps({"ids": corpus.ids, "docs": corpus.docs, "metas": corpus.metas}))
     for old in target.parent.glob("bm25-*"):
-        if old.name != tmp.name:
+        if ".tmp-" not in old.name:  # another process's copy in the making is its own to move or drop
             shutil.rmtree(old, ignore_errors=True)
     with contextlib.suppress(OSError):  # another process moved its own copy in first: the same content
         tmp.rename(target)

@@ -41,7 +41,8 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
             r"(\bsimpl(er|y|ify|e (terms|words|version))|\beli5\b|like i'?m (five|5|a child|new)|\bplain (english|words|terms|language)|"
             r"\blayman|dumb (it|that) down|\bi (still )?(don'?t|do not|didn'?t|dont) (get|understand|follow|see)|"
             r"\bconfus(ed|ing)|lost me|too (complicated|technical|hard|dense|abstract|mathy)|\beasier\b|"
-            r"\bmakes? no sense|\bnot (getting|following)|^\s*(huh|what)\s*\?*\s*$|\bin other words|\brephrase)",
+            r"\bmakes? no sense|\bnot (getting|following)|^\s*(huh|what)\s*\?*\s*$|\bin other words|\brephrase|"
+            r"\bjargon|like i'?m not (an? )?(ml|technical|tech|engineer|expert|developer|math)|\bnon-?technical)",
         ),
         (
             "why",
