@@ -251,7 +251,7 @@ def offer_intake(update: dict) -> dict:
 def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: str | None) -> dict:
     index = passage_index(ctx)
     topic = dialogue.get("topic")
-    if reading.move == "related" and unknown_terms(text, index.vocabulary, content_words(text))[0]:
+    if reading.move == "related" and unknown_terms(text, index.vocabulary, content_words(text), index.text)[0]:
         # "how do GANs make images? is that related?" asks about a new subject, not for a lesson to read next
         reading = dataclasses.replace(reading, move="explain", follow_up=False)
     if reading.move == "related" and topic:
