@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_tokens: int = Field(512, ge=16, le=8192, description="Longest reply the model may write.")
     embedded_n_ctx: int = Field(4096, ge=4096, description="Context window of the embedded model.")
     embedded_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = all cores.")
+    embedded_repack: bool = Field(
+        False,
+        description="Let llama.cpp repack the weights for AMX/AVX-512 kernels. Off: on a CPU with AMX_INT8 the "
+        "repacked Q4_1 weights of llama-cpp-python 0.3.36 crash the first decode (segfault, measured).",
+    )
     ollama_url: str = Field("http://127.0.0.1:11434", description="Base URL of an Ollama server.")
     anthropic_url: str | None = Field(None, description="Anthropic API base URL; unset = Anthropic's own.")
     model_timeout_s: float = Field(60, gt=0, description="Seconds an API model call may take before it fails.")

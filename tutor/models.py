@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -138,18 +138,41 @@ def _embedded_model(settings: Settings) -> BaseChatModel:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
 
-    return EmbeddedChatModel(
-        model_path=str(embedded_gguf_path()),
-        n_ctx=settings.embedded_n_ctx,
-        n_threads=settings.embedded_threads or os.cpu_count() or 1,
-        n_batch=512,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-        repeat_penalty=1.15,
-        top_p=0.9,
-        streaming=True,
-        verbose=False,
-    )
+    with weight_repacking(settings.embedded_repack):
+        return EmbeddedChatModel(
+            model_path=str(embedded_gguf_path()),
+            n_ctx=settings.embedded_n_ctx,
+            n_threads=settings.embedded_threads or os.cpu_count() or 1,
+            n_batch=512,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            repeat_penalty=1.15,
+            top_p=0.9,
+            streaming=True,
+            verbose=False,
+        )
+
+
+@contextlib.contextmanager
+def weight_repacking(enabled: bool) -> Iterator[None]:
+    """Set llama.cpp's `use_extra_bufts` for the models loaded inside (llama_cpp.Llama has no argument for it).
+
+    The extra buffer types are the repacked weight layouts for AMX/AVX-512; see `Settings.embedded_repack`."""
+    import llama_cpp.llama as llama_module
+
+    library = llama_module.llama_cpp
+    default_params = library.llama_model_default_params
+
+    def params() -> Any:
+        value = default_params()
+        value.use_extra_bufts = enabled
+        return value
+
+    library.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        library.llama_model_default_params = default_params
 
 
 def build_chat_model(settings: Settings, env: Mapping[str, str] | None = None, *, check: bool = True) -> BaseChatModel:

@@ -15,12 +15,19 @@ from tutor.models import build_chat_model, embedded_gguf_path
 pytestmark = pytest.mark.slow
 
 
+# `python -m llama_cpp.server`, with the weight repacking that crashes on AMX CPUs off (Settings.embedded_repack)
+SERVE_WITHOUT_REPACKING = (
+    "import runpy\nfrom tutor.models import weight_repacking\n"
+    "with weight_repacking(False):\n    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+)
+
+
 @pytest.fixture(scope="module")
 def llama_server():
     port = free_port()
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-c", SERVE_WITHOUT_REPACKING,
             "--model", str(embedded_gguf_path()),
             "--model_alias", "smol",
             "--host", "127.0.0.1", "--port", str(port),

@@ -107,3 +107,18 @@ def test_embedded_builder_parameters():
     assert m.n_ctx >= 4096 and m.repeat_penalty > 1 and m.streaming
     assert m.model_path.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert build_chat_model(_settings("embedded"), env={}) is m  # loaded once per process
+
+
+def test_weight_repacking_is_set_for_the_load_and_restored_after():
+    import llama_cpp.llama as llama_module
+
+    from tutor.models import weight_repacking
+
+    library = llama_module.llama_cpp
+    before = library.llama_model_default_params
+    with weight_repacking(False):
+        assert library.llama_model_default_params().use_extra_bufts is False
+    with weight_repacking(True):
+        assert library.llama_model_default_params().use_extra_bufts is True
+    assert library.llama_model_default_params is before
+    assert Settings().embedded_repack is False  # the default that does not crash on AMX CPUs
