@@ -24,6 +24,10 @@ DATASET = Path(__file__).resolve().parent / "datasets" / "conversation.yaml"
 # A second blind set (24 scenarios, 122 turns), written by another helper from the lessons alone in the session
 # of 2026-12-02 and tuned on from then on; reported beside tune and holdout, not part of the goal.
 DEV_DATASET = DATASET.with_name("conversation_dev.yaml")
+# A third blind set (24 scenarios, 128 turns) by another helper, 2026-12-02 late: first measured untuned. Its
+# writer used `lessons: []` with move `outside` (not covered) or `chat` (greetings, thanks); read as below.
+DEV2_DATASET = DATASET.with_name("conversation_dev2.yaml")
+DEV2_MOVES = {"outside": "out_of_scope", "chat": "chat"}
 GOAL = 0.9
 OUTSIDE_WORDS = ("does not cover", "outside what i can help")
 
@@ -32,12 +36,22 @@ def load(split: str | None = None) -> list[dict]:
     """Scenarios of one split (tune, holdout, dev), or of tune and holdout (the goal's two sets)."""
     if split == "dev":
         return yaml.safe_load(DEV_DATASET.read_text())["scenarios"]
+    if split == "dev2":
+        scenarios = yaml.safe_load(DEV2_DATASET.read_text())["scenarios"]
+        for scenario in scenarios:
+            for turn in scenario["turns"]:
+                if not turn["lessons"]:
+                    turn["lessons"] = "chat" if turn["move"] == "chat" else "outside"
+                turn["move"] = DEV2_MOVES.get(turn["move"], turn["move"])
+        return scenarios
     scenarios = yaml.safe_load(DATASET.read_text())["scenarios"]
     return [s for s in scenarios if split is None or s["split"] == split]
 
 
 def judge(turn: dict, result: dict) -> bool:
     cited = {c["source"] for c in result["citations"] if c.get("source")}
+    if turn["lessons"] == "chat":  # small talk: answered without pretending to quote the course
+        return not cited
     if turn["lessons"] == "outside":
         return not cited and any(w in result["answer"].lower() for w in OUTSIDE_WORDS)
     return bool(cited) and cited <= set(turn["lessons"])
@@ -73,9 +87,9 @@ def run(settings: Settings | None = None, session=None) -> dict:
 
     own = session is None
     session = session or TutorSession((settings or Settings()).model_copy(update={"model": "embedded"}))
-    results: dict[str, list[dict]] = {"tune": [], "holdout": [], "dev": []}
+    results: dict[str, list[dict]] = {"tune": [], "holdout": [], "dev": [], "dev2": []}
     try:
-        for scenario in [*load(), *load("dev")]:
+        for scenario in [*load(), *load("dev"), *load("dev2")]:
             results[scenario["split"]] += play(session, scenario)
     finally:
         if own:
@@ -89,6 +103,7 @@ def run(settings: Settings | None = None, session=None) -> dict:
         "tune": tune,
         "holdout": holdout,
         "dev": summarize(results["dev"]),
+        "dev2": summarize(results["dev2"]),
         "on_topic": tune["on_topic"],
         "goal": GOAL,
         "passed": tune["on_topic"] >= GOAL and holdout["on_topic"] >= GOAL,
