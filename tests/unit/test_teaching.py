@@ -391,3 +391,41 @@ def test_is_that_related_with_a_subject_the_course_never_names_is_a_new_question
     assert gan["citations"] == [] and gan.get("move") != "related"
     after = s.run_turn("ann", "what should I read after this?")  # the topic (CLIP) is still there
     assert after.get("move") == "related" and after["citations"]
+
+
+def test_code_inside_a_sentence_is_not_run_and_prose_after_code_is_cut():
+    loop = "while True: r = llm(msgs); if not r.calls: break; msgs += [r, run(r.calls[0])]"
+    agent_loop = f"here's my loop: `{loop}` — what's missing?"
+    assert code_to_run(agent_loop) is None  # "run(" inside the learner's code is not a request to run the rest
+    assert route_by_intent(agent_loop, has_topic=True)["route"] == "teach"
+    assert code_to_run("compute the grpo advantages for a group with rewards [1, 0, 0, 0]") is None  # prose
+    assert code_to_run("run print(2 + 2) and tell me what it shows") == "print(2 + 2)"
+
+
+def test_a_bare_quiz_request_inside_a_conversation_checks_the_current_topic():
+    for text in ("ok quiz me", "pop quiz pls", "give me a quick quiz on this", "quiz me on this"):
+        assert route_by_intent(text, has_topic=True)["route"] == "check", text
+        assert route_by_intent(text, has_topic=False)["route"] != "check", text  # no topic: the week's quiz
+    named = route_by_intent("quiz me on batching and the paged attention thing", has_topic=True)
+    assert named == {"route": "quiz_start", "command": "/quiz topic batching and the paged attention thing"}
+
+
+def test_asides_go_to_the_teaching_node_and_lesson_links_are_related():
+    for text in ("off topic, any tips for 4 days in lisbon? going next month",
+                 "lol unrelated but who won the champions league this year"):  # fmt: skip
+        assert route_by_intent(text, has_topic=True)["route"] == "teach", text  # not /next, not free chat
+    assert read_message("which other lessons build on the tokenizer stuff?", has_topic=True).move == "related"
+    assert read_message("ok what's next after monitoring", has_topic=True).move == "next_section"
+    lost = read_message("ok still kinda lost lol. explain it like ur talking to my mom", has_topic=True)
+    assert lost.move == "simpler" and lost.follow_up
+
+
+def test_a_long_description_of_the_learners_setting_is_still_covered():
+    from tutor.agent.teach import covered
+
+    index = get_passage_index()
+    setting = ("practical q: we need to pull drug names out of ~5M clinical notes a night, cpu only. which kind "
+               "of model do i want, an encoder or a generative one?")  # fmt: skip
+    assert covered(index, setting, coverage=0.42, asked=0.45)
+    assert not covered(index, "what's a good carbonara recipe without cream?", coverage=0.26, asked=0.27)
+    assert not covered(index, "how do state space models like mamba work?", coverage=0.56, asked=0.46)

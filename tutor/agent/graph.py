@@ -20,7 +20,7 @@ from tutor.agent.commands import is_command, run_command
 from tutor.agent.context import Context
 from tutor.agent.history import answered, fit_history, invalid_call_results
 from tutor.agent.intake import intake
-from tutor.agent.intents import classify, code_in, track_change
+from tutor.agent.intents import TOPIC_QUIZ, classify, code_in, track_change
 from tutor.agent.quiz import QUIZ_REQUEST, after_ask, after_start, quiz_ask, quiz_finish, quiz_start
 from tutor.agent.state import TutorState
 from tutor.agent.teach import teach
@@ -85,7 +85,8 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> dict:
 
 def route_by_intent(text: str, has_topic: bool = False, pending_check: bool = False) -> dict:
     """Free text for the embedded model: what the message asks the tutor to do."""
-    intent = "quiz" if QUIZ_REQUEST.match(text) and not pending_check else classify(text, has_topic=has_topic)
+    quiz = QUIZ_REQUEST.match(text) and not pending_check and not (has_topic and TOPIC_QUIZ.match(text))
+    intent = "quiz" if quiz else classify(text, has_topic=has_topic)
     if intent == "quiz" and topic_quiz(text):  # "quiz me on quantization": a quiz on that lesson's skill
         return {"route": "quiz_start", "command": f"/quiz topic {topic_quiz(text)}"}
     if pending_check and intent in ("explain", "chat", "check"):
@@ -111,14 +112,16 @@ def route_by_intent(text: str, has_topic: bool = False, pending_check: bool = Fa
 
 
 def topic_quiz(text: str) -> str | None:
-    """The topic of "quiz me on <topic>" when it names no week and no checkpoint skill."""
+    """The topic of "quiz me on <topic>" when it names no week and no skill id. A skill's name inside the
+    topic is not enough: "paged attention" is about serving, not the attention skill; the topic's lesson
+    decides the skill (quiz.topic_request)."""
     from tutor.agent.quiz import parse_request
 
     request = parse_request(text)
     if (
-        request.get("kind") != "checkpoint"
+        request.get("kind") not in ("checkpoint", "skill")
         or request.get("week")
-        or re.search(r"\b(checkpoint|week|all)\b", text, re.I)
+        or re.search(r"\b(checkpoint|week|all)\b|\bw[123]\.\w", text, re.I)
     ):
         return None
     found = re.search(r"\b(on|about|of|in)\s+(?:the\s+)?(?P<topic>[\w][\w\s\-/'&.]{2,60})$", text.strip(" ?!."), re.I)

@@ -28,12 +28,25 @@ QUIZ_WORD = _rx(
     r"drill|flash ?cards?)\b"
 )
 QUIZ_ME = _rx(r"\b(quiz+|test|drill|examine) me\b")
-RELATED = _rx(r"\b(related|similar topics?|builds? on (this|that)|connected to (this|that))\b")
+RELATED = _rx(
+    r"\b(related|similar topics?|builds? on (this|that)|connected to (this|that))\b|"
+    r"\b(other|which|what) (other )?lessons?\b.{0,40}\b(build|connect|relate|follow|come after)"
+)
 IN_LESSON_NEXT = _rx(
     r"^\s*(ok(ay)?[, ]+)?(so[, ]+)?(what'?s next|next|and next|then what)\s*\??\s*$|\b(read|look at|study) next\b|"
     r"\bnext (section|part|bit)\b|\bsection after\b"
 )
-AFTER_THIS = _rx(r"\b(read|study|learn|look at)\b.{0,20}\bafter (this|that)\b")
+AFTER_THIS = _rx(r"\b(read|study|learn|look at)\b.{0,20}\bafter (this|that)\b|\bwhat'?s (next )?after\b")
+# "unrelated, but ...", "off topic: ...": the learner says it is not about the course; the teaching node
+# answers in scope or redirects in one line, never the small model's free chat or a plan command
+ASIDE = _rx(
+    r"^\W*(\w+\W+){0,2}(unrelated|off[- ]?topic|random (q|question|one)|side (q|question|note)|totally different)\b"
+)
+# "quiz me", "pop quiz pls", "a quick quiz on this" inside a conversation: one check on the current topic
+TOPIC_QUIZ = _rx(
+    r"^\W*(ok(ay)?|so|alright|now|cool)?[\s,]*(pop quiz|(give me |do )?(a )?(quick |short |little |mini )?quiz( me)?"
+    r"( on| about)?( (this|that|it))?|test me( on| about)? (this|that|it))( (pls|please|now|then))?\W*$"
+)
 RUN_VERB = re.compile(
     r"\b(run|running|execute|executing|exec|evaluate|evaluating|eval|compute|calculate)\b(?:\s+(?:this|that|the following|it|my|some|code|snippet|"
     r"line|cell|for me|please|pls|plz|quickly|real quick|in python|python|in the kernel|in my kernel))*\s*[:\-–]?\s*(?P<code>.+)$",
@@ -53,14 +66,25 @@ STRATEGIES = (
 
 
 def looks_like_code(text: str) -> bool:
+    """Python that parses and looks like code ("print(1)", "3**4"), not prose with a bracket in it ("the
+    advantages for rewards [1, 0, 0]") nor a fragment cut out of a sentence ("(r.calls[0])]` — whats missing?")."""
     text = text.strip().strip("`")
     if not text or re.fullmatch(r"[A-Za-z ,.'!?]+", text):
         return False
-    return bool(
-        re.search(
-            r"\w\(.*\)|\bimport\b|\bprint\b|\bdef\b|\blambda\b|\d\s*(\*\*|[-+*/%])\s*\d|^\s*\w+\s*=[^=]|\[.*\]", text
-        )
+    shaped = re.search(
+        r"\w\(.*\)|\bimport\b|\bprint\b|\bdef\b|\blambda\b|\d\s*(\*\*|[-+*/%])\s*\d|^\s*\w+\s*=[^=]|\[.*\]", text
     )
+    return bool(shaped) and parses(text)
+
+
+def parses(code: str) -> bool:
+    import ast
+
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def code_to_run(text: str) -> str | None:
@@ -72,7 +96,11 @@ def code_to_run(text: str) -> str | None:
     if not looks_like_code(_clean(code)):
         parts = re.split(r"[:?]\s+|\n", code, maxsplit=1)
         code = parts[1] if len(parts) == 2 else code
-    return _clean(code) if looks_like_code(_clean(code)) else None
+    if looks_like_code(_clean(code)):
+        return _clean(code)
+    # "run print(2 + 2) and tell me what it shows": the longest start that is code, before the words
+    cuts = [c.start() for c in re.finditer(r"\s+(and|then|to|so|but|—|-)\s+|[,;.!?]\s+", code)]
+    return next((_clean(code[:c]) for c in reversed(cuts) if looks_like_code(_clean(code[:c]))), None)
 
 
 def _clean(code: str) -> str:
@@ -109,7 +137,11 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
     if code_to_run(text):
         return "run"
     if GREETING.match(text):
-        return "chat"  # "hello!", "thanks": no classifier (and no sentence vector) for a greeting
+        return "chat"
+    if ASIDE.search(text):
+        return "explain"
+    if has_topic and TOPIC_QUIZ.match(text):
+        return "check"  # "hello!", "thanks": no classifier (and no sentence vector) for a greeting
     if RELATED.search(text) or (has_topic and (AFTER_THIS.search(text) or IN_LESSON_NEXT.search(text))):
         return "explain"  # the teaching node answers with related lessons or the lesson's next section
     if has_topic:

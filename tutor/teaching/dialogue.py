@@ -42,6 +42,7 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
             r"\blayman|dumb (it|that) down|\bi (still )?(don'?t|do not|didn'?t|dont) (get|understand|follow|see)|"
             r"\bconfus(ed|ing)|lost me|too (complicated|technical|hard|dense|abstract|mathy)|\beasier\b|"
             r"\bmakes? no sense|\bnot (getting|following)|^\s*(huh|what)\s*\?*\s*$|\bin other words|\brephrase|"
+            r"\b(still |kinda |a bit |totally |completely |so )lost\b|^\W*lost\W*$|\b(talking|explaining) (it )?to (my|a) (mom|mum|dad|grandma|grandmother|kid|child|friend)|"
             r"\bjargon|like i'?m not (an? )?(ml|technical|tech|engineer|expert|developer|math)|\bnon-?technical)",
         ),
         (
@@ -53,13 +54,14 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
         (
             "related",
             r"\b(related|read (next|after)|(study|learn|read|look at) (next|after)|what else (should|could) i|"
-            r"similar topics?|where (do|should) i go from here|builds? on (this|that)|connected to (this|that))",
+            r"similar topics?|where (do|should) i go from here|builds? on (this|that)|connected to (this|that)|"
+            r"(other|which|what) (other )?lessons?\b.{0,40}\b(build|connect|relate|follow|come after))",
         ),
         (
             "next_section",
             r"(^\s*(ok(ay)?[, ]+)?(go on|continue|next|keep going|carry on|move on|and then\??|more please|tell me more|"
             r"go ahead|what'?s next)\s*[.!?]*\s*$|\bnext (section|part|bit|step|topic in (this|the) lesson)\b|"
-            r"\bsection after\b|\bwhat'?s after (that|this)\b|\bkeep going\b|\bcarry on\b|\bwhat'?s next in (this|the) lesson)",
+            r"\bsection after\b|\bwhat'?s (next )?after\b|\bkeep going\b|\bcarry on\b|\bwhat'?s next in (this|the) lesson)",
         ),
     )
 )
@@ -256,6 +258,31 @@ STOP = frozenset(
         "wanna",
         "kinda",
         "actually",
+        # contractions typed without the apostrophe, and fillers: context, never the subject
+        "cant",
+        "dont",
+        "didnt",
+        "doesnt",
+        "isnt",
+        "wont",
+        "wasnt",
+        "arent",
+        "ive",
+        "im",
+        "youre",
+        "whats",
+        "thats",
+        "we've",
+        "we're",
+        "you're",
+        "basically",
+        "literally",
+        "maybe",
+        "afaik",
+        "imo",
+        "tbh",
+        "rn",
+        "ur",
     ]
 )
 BELIEF = re.compile(

@@ -204,7 +204,8 @@ def scope_score(index: PassageIndex, vector: np.ndarray) -> float:
 
 # "llm-written", "human-labelled": a known word qualified by a participle is a description, not a new term.
 PARTICIPLE = re.compile(r"[a-z]{3,}(ed|en)")
-GENERIC_SUFFIXES = ("type", "style", "like", "based", "sized", "size", "level", "specific", "friendly", "only")
+GENERIC_SUFFIXES = ("type", "style", "like", "based", "sized", "size", "level", "specific", "friendly", "only", "wise")
+GENERIC_PREFIXES = ("auto", "self", "multi", "non", "pre", "re", "semi", "sub", "co", "cross", "over", "under")
 
 
 def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
@@ -217,6 +218,8 @@ def known(word: str, vocabulary: frozenset[str], text: str = "") -> bool:
         parts = [part for part in word.split("-") if part] or [word]
         if parts[-1] in GENERIC_SUFFIXES or re.fullmatch(r"[\d.]+", parts[-1]) or PARTICIPLE.fullmatch(parts[-1]):
             return all(known(part, vocabulary) for part in parts[:-1])
+        if len(parts) == 2 and parts[0] in GENERIC_PREFIXES:  # "auto-tag", "re-rank": a known word, prefixed
+            return known(parts[1], vocabulary)
         return bool(text) and re.search(r"[\s-]+".join(map(re.escape, parts)), text) is not None
     forms = {word, word.removesuffix("s"), word.removesuffix("es"), word.removesuffix("ing"),
              word.removesuffix("ed"), word.removesuffix("ing") + "e", word.removesuffix("ed") + "e",
