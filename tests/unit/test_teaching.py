@@ -429,3 +429,16 @@ def test_a_long_description_of_the_learners_setting_is_still_covered():
     assert covered(index, setting, coverage=0.42, asked=0.45)
     assert not covered(index, "what's a good carbonara recipe without cream?", coverage=0.26, asked=0.27)
     assert not covered(index, "how do state space models like mamba work?", coverage=0.56, asked=0.46)
+
+
+def test_the_small_model_makes_small_talk_from_the_last_message_alone(session_factory, index_dir, data_dir):
+    """Quoted course sections in its prompt made the 135M model ramble ("I am a human ..."): it gets none."""
+    shutil.copytree(index_dir, data_dir, dirs_exist_ok=True)
+    model = fake_model("Glad it helped!")
+    session = session_factory(model)
+    session.run_turn("bo", "what is attention?")
+    thanks = session.run_turn("bo", "thanks, that helped")
+    assert thanks["answer"].startswith("Glad it helped!")
+    prompt = model.prompts[-1]
+    assert [type(m).__name__ for m in prompt] == ["SystemMessage", "HumanMessage"]
+    assert prompt[-1].text == "thanks, that helped"

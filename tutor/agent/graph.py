@@ -167,7 +167,10 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     if last_step and not ctx.embedded:
         note += "\n" + LAST_STEP_NOTE
     system_message = SystemMessage(f"{system}\n\n{note}")
-    history = fit_history(answered(state["messages"]), system_message, ctx)
+    # the small model only makes small talk (the teaching node answers from the course): a history of quoted
+    # sections made it ramble (“I am a human…”), so it sees the last message alone
+    messages = answered(state["messages"])
+    history = fit_history(messages[-1:] if ctx.embedded else messages, system_message, ctx)
     prompt = [system_message, *history]
     model = ctx.model if ctx.embedded or last_step else ctx.model.bind_tools(TOOLS)
     reply = model.invoke(prompt)
