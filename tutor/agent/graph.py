@@ -87,8 +87,8 @@ def route_by_intent(text: str, has_topic: bool = False, pending_check: bool = Fa
     """Free text for the embedded model: what the message asks the tutor to do."""
     quiz = QUIZ_REQUEST.match(text) and not pending_check and not (has_topic and TOPIC_QUIZ.match(text))
     intent = "quiz" if quiz else classify(text, has_topic=has_topic)
-    if intent == "quiz" and topic_quiz(text):  # "quiz me on quantization": a quiz on that lesson's skill
-        return {"route": "quiz_start", "command": f"/quiz topic {topic_quiz(text)}"}
+    if intent == "quiz" and (topic := topic_quiz(text)):  # "quiz me on quantization": that lesson's skill
+        return {"route": "quiz_start", "command": f"/quiz topic {topic}"}
     if pending_check and intent in ("explain", "chat", "check"):
         return {"route": "teach"}  # the teaching node decides whether this answers the pending check
     if intent == "run":

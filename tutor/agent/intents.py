@@ -9,11 +9,12 @@ read after this?" is about the current topic. A capable model never goes through
 
 from __future__ import annotations
 
+import ast
 import re
 
 import numpy as np
 
-from tutor.teaching.dialogue import OFF_TOPIC, read_message
+from tutor.teaching.dialogue import LESSON_LINK, OFF_TOPIC, read_message
 
 Intent = str  # explain | learn | run | quiz | progress | next | track | lesson | chat | check
 
@@ -28,15 +29,12 @@ QUIZ_WORD = _rx(
     r"drill|flash ?cards?)\b"
 )
 QUIZ_ME = _rx(r"\b(quiz+|test|drill|examine) me\b")
-RELATED = _rx(
-    r"\b(related|similar topics?|builds? on (this|that)|connected to (this|that))\b|"
-    r"\b(other|which|what) (other )?lessons?\b.{0,40}\b(build|connect|relate|follow|come after)"
-)
+RELATED = _rx(r"\b(related|similar topics?|builds? on (this|that)|connected to (this|that))\b|\b" + LESSON_LINK)
 IN_LESSON_NEXT = _rx(
     r"^\s*(ok(ay)?[, ]+)?(so[, ]+)?(what'?s next|next|and next|then what)\s*\??\s*$|\b(read|look at|study) next\b|"
     r"\bnext (section|part|bit)\b|\bsection after\b"
 )
-AFTER_THIS = _rx(r"\b(read|study|learn|look at)\b.{0,20}\bafter (this|that)\b|\bwhat'?s (next )?after\b")
+AFTER_THIS = _rx(r"\b(read|study|learn|look at)\b.{0,20}\bafter (this|that)\b")
 # "unrelated, but ...", "off topic: ...": the learner says it is not about the course; the teaching node
 # answers in scope or redirects in one line, never the small model's free chat or a plan command
 ASIDE = _rx(
@@ -78,8 +76,6 @@ def looks_like_code(text: str) -> bool:
 
 
 def parses(code: str) -> bool:
-    import ast
-
     try:
         ast.parse(code)
     except (SyntaxError, ValueError):
@@ -137,11 +133,11 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
     if code_to_run(text):
         return "run"
     if GREETING.match(text):
-        return "chat"
+        return "chat"  # "hello!", "thanks": no classifier (and no sentence vector) for a greeting
     if ASIDE.search(text):
-        return "explain"
+        return "explain"  # the teaching node answers it from the course or redirects in one line
     if has_topic and TOPIC_QUIZ.match(text):
-        return "check"  # "hello!", "thanks": no classifier (and no sentence vector) for a greeting
+        return "check"  # "pop quiz pls" mid-conversation: one question on the current topic
     if RELATED.search(text) or (has_topic and (AFTER_THIS.search(text) or IN_LESSON_NEXT.search(text))):
         return "explain"  # the teaching node answers with related lessons or the lesson's next section
     if has_topic:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 Move = str  # explain | simpler | example | why | misconception | check | next_section | related
 
+# "which other lessons build on the tokenizer stuff?": a lesson to read beside or after the current one
+LESSON_LINK = r"(other|which|what) (other )?lessons?\b.{0,40}\b(build|connect|relate|follow|come after)"
+
 MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
     (move, re.compile(pattern, re.IGNORECASE))
     for move, pattern in (
@@ -55,7 +58,8 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
             "related",
             r"\b(related|read (next|after)|(study|learn|read|look at) (next|after)|what else (should|could) i|"
             r"similar topics?|where (do|should) i go from here|builds? on (this|that)|connected to (this|that)|"
-            r"(other|which|what) (other )?lessons?\b.{0,40}\b(build|connect|relate|follow|come after))",
+            + LESSON_LINK
+            + ")",
         ),
         (
             "next_section",
