@@ -190,6 +190,8 @@ def update_index(
     if removed:
         collection.delete(ids=removed)
     embedder = MiniLMEmbedder.load() if todo else None
+    # shortest first, so every batch pads to about its own length (the build is compute-bound in MiniLM)
+    todo = sorted(todo, key=lambda c: len(c.embed_text))
     done = 0
     for i in range(0, len(todo), BATCH):
         batch = todo[i : i + BATCH]
