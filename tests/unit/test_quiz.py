@@ -314,3 +314,56 @@ def test_neither_and_none_are_negations():
 
     assert polarity_differs("Neither looks only at previous tokens.", "Decoders look only at previous tokens.")
     assert polarity_differs("None of the heads share projections.", "Each head has its own projections.")
+
+
+# ---------------------------------------------------------------- the reference with one detail changed
+
+
+def _stems(text: str) -> set[str]:
+    from tools.quiz.grading import _stem, _words
+
+    return {_stem(w) for w in _words(text)}
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("Add chunks in rank order, worst first, only while they fit.", "changed"),
+        ("Add chunks in rank order, best first, only while they do not fit.", "negation"),
+        ("Add chunks in rank order, best first, only while they fit in 3 rounds.", None),  # a detail added
+        ("Add chunks in rank order, best first.", None),  # a shorter copy says the same
+        ("Chunks go in by rank, the best ones first, as long as there is room.", None),  # no copy: vectors judge it
+    ],
+)
+def test_edit_of_the_reference_is_found(said: str, kind: str | None) -> None:
+    from tools.quiz.grading import _stem
+    from tools.quiz.propositions import edit_of
+
+    reference = "Add chunks in rank order, best first, only while they fit."
+    edit = edit_of(said, reference, _stems("chunks are added best first while they fit"), _stem)
+    assert (edit.kind if edit else None) == kind
+
+
+def test_edited_numbers_and_swapped_terms_are_edits() -> None:
+    from tools.quiz.grading import _stem
+    from tools.quiz.propositions import edit_of
+
+    point = _stems("the budget is 30,000 bad requests; queries come from the decoder and keys from the encoder")
+    budget = "The budget is 0.1% of requests: 30,000,000 × 0.001 = 30,000 bad requests in 30 days."
+    assert edit_of("The budget is 0.1% of requests: 30,000,000 × 0.001 = 3,000 bad requests in 30 days.", budget,
+                   point, _stem).kind == "number"  # fmt: skip
+    roles = "The queries come from the decoder and the keys and values come from the encoder."
+    swapped = "The queries come from the encoder and the keys and values come from the decoder."
+    assert edit_of(swapped, roles, point, _stem).kind == "swap"
+    assert edit_of(roles, roles, point, _stem) is None  # the reference itself is no edit
+
+
+def test_the_reference_with_a_wrong_number_is_not_passed() -> None:
+    """3,000 for 30,000 in an otherwise word-for-word copy: the grader may not pass it by itself."""
+    item = get_item("w3.deployment.error-budget")
+    edited = item.reference_answer.replace("= 30,000 bad", "= 3,000 bad")
+    assert edited != item.reference_answer
+    g = grade(item, edited)
+    assert not g.correct
+    assert "number is missing or wrong" in g.feedback and "copies the reference" not in g.feedback
+    assert grade(item, item.reference_answer).correct

@@ -146,6 +146,18 @@ def _stem_words(text: str) -> list[str]:
     return Stemmer.Stemmer("english").stemWords(_words(text))
 
 
+def _stem(word: str) -> str:
+    import Stemmer
+
+    return Stemmer.Stemmer("english").stemWord(word)
+
+
+def point_stems(point) -> set[str]:
+    """The stems of what a rubric point is about: its content words and key terms."""
+    words = _words(" ".join([point.point, *point.key_terms]))
+    return {_stem(w) for w in words if w not in FUNCTION_WORDS}
+
+
 def _term_hit(term: str, answer_stems: list[str]) -> bool:
     stems = _stem_words(term)
     n = len(stems)
@@ -206,6 +218,14 @@ def says_variant(window: str, point: str, variant: str, to_variant: float, to_po
     return to_variant >= WRONG_FLOOR and to_variant > to_point
 
 
+EDIT_NOTES = {
+    "number": "a number differs",
+    "negation": "adds or drops a negation",
+    "swap": "puts its terms in another order",
+    "changed": "replaces one of its terms",
+}
+
+
 # A single quote opens after a non-letter and closes before one: the apostrophe of "user's" is neither, also
 # inside a quote ('... the user's files ...').
 QUOTED = re.compile(r"[\"“]([^\"“”]*)[\"”]|(?<!\w)'((?:[^'\n]|(?<=\w)'(?=\w))*?)'(?!\w)|‘([^’]*)’|`([^`]*)`")
@@ -255,6 +275,7 @@ class PointEvidence:
     failed: str  # why a deterministic check fails the point ("" when none does)
     flipped: bool  # every sentence that states the point has the opposite polarity
     own: bool  # marked self_assess in the bank
+    doubt: str = ""  # why a match is not proof: the answer is the reference with a detail changed
 
 
 def point_state(e: PointEvidence) -> str:
@@ -265,7 +286,7 @@ def point_state(e: PointEvidence) -> str:
     if not close or e.failed:
         return "missed"
     sure = e.similarity >= SURE_SIM or (e.keyed and e.similarity >= SURE_KEYED)
-    return "met" if sure and not e.flipped else "unsure"
+    return "met" if sure and not e.flipped and not e.doubt else "unsure"
 
 
 class EmbeddingRubricGrader:
@@ -294,10 +315,17 @@ class EmbeddingRubricGrader:
         earned = sum(w for w, st in zip(weight, states, strict=True) if st == "met")
         pending = sum(w for w, st in zip(weight, states, strict=True) if st in ("unsure", "own"))
         score = earned / total
-        correct = score >= CORRECT_AT
+        # a point in doubt because the answer copies the reference with a detail changed is the learner's call
+        # even where the other points would carry the grade: that one detail may be the whole error (failing
+        # the answer on any point a check fails instead cost 8 points of correct answers on the tune split)
+        doubted = any(e.doubt and st == "unsure" for e, st in zip(evidence, states, strict=True))
+        # and where a check fails the very detail the answer changed ("3,000" for "30,000"), the answer states an
+        # error: not correct, however much else it gets right
+        erred = any(e.doubt and e.failed for e in evidence)
+        correct = score >= CORRECT_AT and not doubted and not erred
         decides = pending > 0 and not correct and (earned + pending) / total >= CORRECT_AT
         marks = {"met": "✓", "missed": "✗", "unsure": "◻ your call:", "own": "◻ check yourself:"}
-        lines = [f"{marks[st]} {e.point}{e.failed}" for e, st in zip(evidence, states, strict=True)]
+        lines = [f"{marks[st]} {e.point}{e.failed or e.doubt}" for e, st in zip(evidence, states, strict=True)]
         if correct:
             verdict = "Correct."
         elif decides:
@@ -320,7 +348,7 @@ class EmbeddingRubricGrader:
         """What the answer shows about each rubric point, in rubric order."""
         import numpy as np
 
-        from tools.quiz.propositions import link_violation, near_copy, number_ok
+        from tools.quiz.propositions import edit_of, link_violation, near_copy, number_ok
         from tutor.embeddings import MiniLMEmbedder
 
         said = answer_sentences(text)
@@ -331,9 +359,9 @@ class EmbeddingRubricGrader:
         pvecs = emb.encode([p.point for p in item.rubric])
         sims = vecs @ pvecs.T  # windows x points
         phrasings = [[p.point] for p in item.rubric]
-        if item.reference_answer.strip():
+        reference = answer_sentences(item.reference_answer) if item.reference_answer.strip() else []
+        if reference:
             # each point also in the reference's own words: the reference sentence that states it
-            reference = answer_sentences(item.reference_answer)
             rvecs = emb.encode(reference)
             nearest = np.argmax(rvecs @ pvecs.T, axis=0)
             sims = np.maximum(sims, vecs @ rvecs[nearest].T)
@@ -360,8 +388,21 @@ class EmbeddingRubricGrader:
                                             float(sims[row, j]))), None)  # fmt: skip
                 if hit:
                     failed = f" (your answer says something close to a common mistake: “{hit}”)"
+            # an edit of the reference sentence closest to the point puts the point in doubt; an edited number in
+            # any reference sentence with one of the point's key terms explains a failed number check
+            about = phrasings[j][1:] if not failed else [
+                r for r in reference if any(_term_hit(t, _stem_words(r)) for t in point.key_terms)
+            ]  # fmt: skip
+            edit = next((e for r in about for x in said if (e := edit_of(x, r, point_stems(point), _stem))), None)
+            if failed and edit and edit.kind != "number":
+                edit = None
+            doubt = (
+                f" (your wording copies the reference but {EDIT_NOTES[edit.kind]}: is that what you mean?)"
+                if edit
+                else ""
+            )
             flipped = all(polarity_differs(windows[row], phrase) for row in stating for phrase in phrasings[j])
-            out.append(PointEvidence(point.point, best, keyed, failed, flipped, point.self_assess))
+            out.append(PointEvidence(point.point, best, keyed, failed, flipped, point.self_assess, doubt))
         return out
 
 

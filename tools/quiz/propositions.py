@@ -9,6 +9,7 @@ reason to fail a point the similarity grader would pass; none can pass a point b
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from tutor.curriculum.schema import Link, NumberCheck
 from tutor.text import sentences
@@ -83,3 +84,58 @@ def near_copy(text: str, statement: str, ratio: float = 0.93) -> bool:
         if words and SequenceMatcher(None, words, target).ratio() >= ratio:
             return True
     return False
+
+
+# An answer sentence this close, word for word, to a sentence of the reference is a copy of it; where the copy
+# differs on a word the rubric point is about, the difference is what the learner chose to say (the reference
+# with one detail changed is the most fluent wrong answer there is, and sentence vectors score it as the point).
+EDIT_NEAR = 0.7
+NEGATION_WORDS = frozenset({"not", "no", "never", "nor", "neither", "none", "cannot", "without", "instead", "rather"})
+TOKEN = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?%?|[\w.:\[\]/%-]+")  # "30,000" is one token
+
+
+@dataclass(frozen=True)
+class Edit:
+    """How an answer sentence departs from the reference sentence it copies."""
+
+    kind: str  # number | negation | swap | changed
+    said: str
+    reference: str
+
+
+def _tokens(text: str) -> list[str]:
+    text = re.sub(r"n't\b", " not", text.lower()).replace("can not", "cannot")
+    return [t.rstrip(".:") for t in TOKEN.findall(text) if t.rstrip(".:")]
+
+
+def edit_of(sentence: str, reference: str, point_stems: set[str], stem) -> Edit | None:
+    """The substantive edit of a near-copy of `reference` (None when it is no copy, or when it only leaves
+    words out, adds some, or swaps a word the point is not about: a shorter, fuller or reworded copy says
+    the same thing). `point_stems`: stems of the point's words and key terms; `stem`: the stemmer."""
+    from difflib import SequenceMatcher
+
+    said, ref = _tokens(sentence), _tokens(reference)
+    if not said or not ref:
+        return None
+    matcher = SequenceMatcher(None, said, ref, autojunk=False)
+    if matcher.ratio() < EDIT_NEAR:
+        return None
+    if sum(t in NEGATION_WORDS for t in said) != sum(t in NEGATION_WORDS for t in ref):
+        return Edit("negation", sentence, reference)
+    said_set, ref_set = set(said), set(ref)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue  # words left out or added
+        mine, theirs = " ".join(said[i1:i2]), " ".join(ref[j1:j2])
+        lost_numbers = set(written_numbers(theirs)) - set(written_numbers(sentence))
+        if lost_numbers and set(written_numbers(mine)) - set(written_numbers(reference)):
+            return Edit("number", sentence, reference)  # "13K" where the reference has "131K"
+        lost = [t for t in ref[j1:j2] if t not in said_set and stem(t) in point_stems]
+        new = [t for t in said[i1:i2] if t not in ref_set and not re.fullmatch(r"[\d.,()]+", t)]
+        if lost and new:
+            return Edit("changed", sentence, reference)  # "lowest-ranked first" where it says "best first"
+    keyed = [t for t in said if t in ref_set and stem(t) in point_stems]
+    in_order = [t for t in ref if t in said_set and stem(t) in point_stems]
+    if len(set(keyed)) >= 2 and sorted(keyed) == sorted(in_order) and keyed != in_order:
+        return Edit("swap", sentence, reference)  # the point's own words in another order: "keys ask, queries offer"
+    return None
