@@ -82,6 +82,7 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| conversation | teaching-move accuracy tune / holdout | {r['conversation']['tune']['move_accuracy']} / {r['conversation']['holdout']['move_accuracy']} | — |",
         f"| conversation dev ({r['conversation']['dev']['turns']} turns, a second blind set, tuned on) | on-topic | {r['conversation']['dev']['on_topic']} | — |",
         f"| conversation dev2 ({r['conversation']['dev2']['turns']} turns, a third blind set, tuned on since 2026-12-03) | on-topic | {r['conversation']['dev2']['on_topic']} | ≥ 0.90 |",
+        f"| conversation dev3 ({r['conversation']['dev3']['turns']} turns, a fourth blind set: 0.703 untuned, tuned on since 2026-12-04) | on-topic | {r['conversation']['dev3']['on_topic']} | ≥ 0.90 |",
         f"| conversation | median explanation length (characters) | {r['conversation']['median_explanation_chars']} | ≤ 1200 |",
         f"| pedagogy ({r['pedagogy']['probes']} answer requests in quizzes) | answer-reveal rate | "
         f"{r['pedagogy']['reveal_rate']} | 0 |",

@@ -56,7 +56,8 @@ def test_simulated_learners_and_pedagogy():
 
 
 def test_conversation_stays_on_topic():
-    """Regression guard below the measured figures (on-topic tune 0.902, holdout 0.860, dev 0.934, dev2 0.875;
+    """Regression guard below the measured figures (on-topic tune 0.902, holdout 0.872, dev 0.943, dev2 0.875,
+    dev3 0.773;
     routing tune 0.95, holdout 0.94). The on-topic goal of 0.9 is not met on the holdout yet."""
     from evals import conversation, tool_use
 
@@ -65,6 +66,7 @@ def test_conversation_stays_on_topic():
     assert result["tune"]["on_topic"] >= 0.86 and result["holdout"]["on_topic"] >= 0.78
     assert result["dev"]["on_topic"] >= 0.85
     assert result["dev2"]["turns"] >= 120 and result["dev2"]["on_topic"] >= 0.82
+    assert result["dev3"]["turns"] >= 120 and result["dev3"]["on_topic"] >= 0.72
     assert result["median_explanation_chars"] <= 1200 and result["tune"]["errors"] == 0
     routing = tool_use.run()
     assert routing["accuracy"] >= 0.9 and routing["holdout_accuracy"] >= 0.9

@@ -442,3 +442,35 @@ def test_the_small_model_makes_small_talk_from_the_last_message_alone(session_fa
     prompt = model.prompts[-1]
     assert [type(m).__name__ for m in prompt] == ["SystemMessage", "HumanMessage"]
     assert prompt[-1].text == "thanks, that helped"
+
+
+def test_the_learned_move_reader_takes_short_follow_ups_the_patterns_miss():
+    from tutor.teaching.dialogue import read_in_conversation
+
+    assert read_message("tldr version pls", has_topic=True).move == "explain"  # no pattern names it
+    for text, move in (("tldr version pls", "simpler"),
+                       ("ok that was a lot lol. can u explain it like im 10", "simpler"),
+                       ("think i finally got attention down, whats the next lesson", "next_lesson"),
+                       ("cool, continue with the rest of this one", "next_section")):  # fmt: skip
+        reading = read_in_conversation(text, has_topic=True)
+        assert (reading.move, reading.follow_up) == (move, True), text
+    # without a topic, or with a subject of its own, it stays a question
+    assert read_in_conversation("tldr version pls", has_topic=False).move == "explain"
+    assert not read_in_conversation("different thing: what's an error budget", has_topic=True).follow_up
+    assert read_in_conversation("does the order of the examples matter?", has_topic=True).move == "explain"
+
+
+def test_a_check_on_this_stuff_is_one_question_and_an_unpunctuated_question_is_not_small_talk():
+    assert route_by_intent("test me on this stuff", has_topic=True)["route"] == "check"  # not the week's quiz
+    assert route_by_intent("test me on this stuff", has_topic=False)["route"] == "quiz_start"
+    assert classify("lol random but do u think openai is gonna go public this year") == "explain"
+    belief = read_message("i got 95% accuracy so its great right? (like 90% of the reviews are positive btw)", True)
+    assert belief.move == "misconception"
+
+
+def test_done_with_the_lesson_gets_the_next_lesson(indexed_session):
+    s = indexed_session
+    s.run_turn("bo", "What is self-attention?")
+    after = s.run_turn("bo", "ok done with that one. what's the lesson after it")
+    assert after["move"] == "related"
+    assert [c["source"] for c in after["citations"]] == ["01_transformer_architecture/03_multi_head_attention.md"]

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from tutor.teaching.dialogue import LESSON_LINK, OFF_TOPIC, read_message
+from tutor.teaching.dialogue import LESSON_LINK, OFF_TOPIC, content_words, read_in_conversation
 
 Intent = str  # explain | learn | run | quiz | progress | next | track | lesson | chat | check
 
@@ -43,7 +43,8 @@ ASIDE = _rx(
 # "quiz me", "pop quiz pls", "a quick quiz on this" inside a conversation: one check on the current topic
 TOPIC_QUIZ = _rx(
     r"^\W*(ok(ay)?|so|alright|now|cool)?[\s,]*(pop quiz|(give me |do )?(a )?(quick |short |little |mini )?quiz( me)?"
-    r"( on| about)?( (this|that|it))?|test me( on| about)? (this|that|it))( (pls|please|now|then))?\W*$"
+    r"( on| about)?( (this|that|it)( stuff| part| bit| topic| one)?)?|test me( on| about)? (this|that|it)( stuff| part| bit| topic| one)?)"
+    r"( (pls|please|now|then))?\W*$"
 )
 RUN_VERB = re.compile(
     r"\b(run|running|execute|executing|exec|evaluate|evaluating|eval|compute|calculate)\b(?:\s+(?:this|that|the following|it|my|some|code|snippet|"
@@ -116,7 +117,7 @@ def track_change(text: str) -> tuple[str | None, str | None]:
 
 
 ACTION_FLOOR = 0.4  # chosen on the tune splits of the routing and conversation evals
-TEACHING_MOVES = ("simpler", "example", "why", "misconception", "next_section", "related")
+TEACHING_MOVES = ("simpler", "example", "why", "misconception", "next_section", "related", "next_lesson")
 WHO_ARE_YOU = _rx(r"\b(who|what) are you\b|\bwhat can you (do|help)|\bhow are you\b|\byour name\b")
 GREETING = _rx(
     r"^\s*(hi+|hey+|hello+|hiya|howdy|yo|good (morning|afternoon|evening)|thanks?( you| a lot| so much)?|thx|ty|"
@@ -141,14 +142,16 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
     if RELATED.search(text) or (has_topic and (AFTER_THIS.search(text) or IN_LESSON_NEXT.search(text))):
         return "explain"  # the teaching node answers with related lessons or the lesson's next section
     if has_topic:
-        reading = read_message(text, has_topic=True)
+        reading = read_in_conversation(text, has_topic=True)
+        if reading.follow_up and reading.move == "check":
+            return "check"  # "test me on this stuff": one question on the current topic, not the week's quiz
         if reading.follow_up and reading.move in TEACHING_MOVES:
             return "explain"  # "show me with numbers which tokens top-p keeps": a move on the current topic
     prediction = get_intent_model().predict(text, vector)
     intent = prediction.label
     if intent != "explain" and prediction.confidence < ACTION_FLOOR:
         return "explain"  # unsure: answering the question does no harm, a wrong action (a quiz, a switch) does
-    if intent == "chat" and not WHO_ARE_YOU.search(text) and ("?" in text or OFF_TOPIC.search(text)):
+    if intent == "chat" and not WHO_ARE_YOU.search(text) and ("?" in text or OFF_TOPIC.search(text) or asks(text)):
         return "explain"  # "do you like pizza?", "btw hows the weather": the teaching node redirects in one line
     if intent == "run" and not code_in(text):
         return "explain"
@@ -161,6 +164,17 @@ def classify(text: str, has_topic: bool = False, vector: np.ndarray | None = Non
     if intent == "explain" and LESSON_ID.search(text):
         return "lesson"  # a lesson file named outright ("open 02_model_families")
     return intent
+
+
+QUESTION_FRAME = _rx(
+    r"\b(do|does|did|is|are|will|would|should|can|could) (u|you|they|it|we|i|openai|\w+) (think|know|gonna|going)\b"
+)
+
+
+def asks(text: str) -> bool:
+    """A question typed without its question mark ("do u think openai is gonna go public this year"): the
+    small model would answer it with invented facts, so the teaching node answers in scope or redirects."""
+    return bool(QUESTION_FRAME.search(text)) or len(content_words(text)) >= 6
 
 
 def code_in(text: str) -> str | None:

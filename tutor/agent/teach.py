@@ -26,7 +26,7 @@ from tutor.agent import guided
 from tutor.agent.checks import bank_check, cloze_check, format_check, gave_up, grade_check, looks_like_answer, reveal
 from tutor.agent.context import Context
 from tutor.agent.state import TutorState
-from tutor.teaching.dialogue import Reading, content_words, read_message, subject_phrase
+from tutor.teaching.dialogue import NEW_TOPIC, Reading, content_words, read_in_conversation, subject_phrase
 from tutor.teaching.moves import (
     nearest_lessons,
     next_section,
@@ -239,7 +239,7 @@ def teach(state: TutorState, runtime: Runtime[Context]) -> dict:
         if subject or not dialogue.get("topic"):
             dialogue = locate_topic(ctx, dialogue, subject or text, profile.get("track"))
         return ask_check(ctx, dialogue)
-    reading = read_message(text, has_topic=bool(dialogue.get("topic")))
+    reading = read_in_conversation(text, has_topic=bool(dialogue.get("topic")))
     update = respond(ctx, dialogue, text, reading, profile.get("track"))
     if state.get("interactive") and not profile.get("track") and not dialogue.get("intake_offered"):
         return offer_intake(update)
@@ -260,11 +260,14 @@ def offer_intake(update: dict) -> dict:
 def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: str | None) -> dict:
     index = passage_index(ctx)
     topic = dialogue.get("topic")
-    if reading.move == "related" and unknown_terms(text, index.vocabulary, content_words(text), index.text)[0]:
+    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
+    if reading.move == "related" and missing and (distinctive or NEW_TOPIC.search(text) or text.count("?") > 1):
         # "how do GANs make images? is that related?" asks about a new subject, not for a lesson to read next
         reading = dataclasses.replace(reading, move="explain", follow_up=False)
     if reading.move == "related" and topic:
         return related(index, dialogue, forward=bool(FORWARD.search(text)))
+    if reading.move == "next_lesson" and topic:  # "done with this one, what's the lesson after it?"
+        return related(index, dialogue, forward=True)
     if reading.move == "next_section" and topic:
         return continue_lesson(index, dialogue)
     if reading.move == "check" and topic:

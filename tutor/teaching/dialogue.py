@@ -37,7 +37,7 @@ MOVE_PATTERNS: tuple[tuple[Move, re.Pattern[str]], ...] = tuple(
             r"examples? (please|pls|with|of (it|that|this|how))|(give|show|walk|work|run) (me )?(through )?(an?|some|the)? ?examples?|"
             r"^\s*examples?\W*$|e\.g\.|for instance|with (some |actual |real )?numbers|numerically|concrete(ly)?|"
             r"show me (the |some )?code|code (for|of) (it|that|this)|in code|illustrat|demo\b|worked|"
-            r"walk me through (it|that|an)|sample|small case|by hand|calculation|compute (it|the)|work (an?|it|one) )",
+            r"walk me through (it|that|an)|sample|small case|by hand|calculation|\bcalc(ulate)? (it|that|this)\b|compute (it|the)|work (an?|it|one) )",
         ),
         (
             "simpler",
@@ -290,7 +290,7 @@ STOP = frozenset(
     ]
 )
 BELIEF = re.compile(
-    r"(,\s*right|\bcorrect|\bisn'?t it|\bno|\btrue|\bnot)\s*\?\s*$|^\s*so\b.*\b(always|never|can'?t|just)\b", re.I
+    r"(,?\s*\bright|\bcorrect|\bisn'?t it|\bno|\btrue|\bnot)\s*\?\s*$|^\s*so\b.*\b(always|never|can'?t|just)\b", re.I
 )
 OFF_TOPIC = re.compile(
     r"\b(weather|capital of|joke|football|soccer|basketball|movie|film|song|music|lottery|"
@@ -299,6 +299,9 @@ OFF_TOPIC = re.compile(
     r"meaning of life|favou?rite (color|colour|food|movie))\b",
     re.IGNORECASE,
 )
+
+
+ASIDE_AT_END = re.compile(r"\s*\([^()]*\)\W*$")  # "so it's great, right? (like 90% are positive btw)"
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,7 @@ def read_message(text: str, has_topic: bool) -> Reading:
         return Reading("explain", False, subject, True)
     if move in ("next_section", "related", "check"):
         return Reading(move, True, subject, off)
-    if move is None and BELIEF.search(text):
+    if move is None and BELIEF.search(ASIDE_AT_END.sub("", text)):
         move = "misconception"  # "so the weights are learned, right?": the learner checks a belief
     short = len(text.split()) <= 9
     bare = len(words) <= 1 or (move is not None and len(words) <= 2)
@@ -370,3 +373,40 @@ def subject_phrase(text: str) -> str:
     )
     phrase = re.sub(r"^(a|an|the|i|we|you)\s+", "", phrase, flags=re.IGNORECASE)
     return phrase[:80] or text.strip()[:80]
+
+
+# The learned move reader decides where no pattern names a move ("can u explain it like im 10", "tldr?",
+# "whats the lesson after this one"); below this confidence the message stays a new question.
+MOVE_FLOOR = 0.75
+FOLLOW_MOVES = ("next_section", "related", "check", "next_lesson")
+# Only short messages are read by the model: a longer one names its own subject, and the patterns and the
+# retrieval read it better than a move label would ("do mamba models even have this problem?" is a question).
+# Content words at most, for a move on the topic's content / for a step in the course ("whats the next lesson").
+LEARNED_MAX_WORDS = (2, 6)
+NEW_TOPIC = re.compile(
+    r"^\W*(\w+\W+){0,2}(unrelated|off[- ]?topic|random (q|question|one)|side (q|question|note)|different (thing|q|question|topic)|"
+    r"diff (q|topic|question)|new (question|topic)|switching gears|another (q|question|thing))\b",
+    re.IGNORECASE,
+)
+
+
+def learned_move(text: str) -> tuple[Move, float]:
+    """The move model's reading of a message (see tutor/agent/intent_model.py): (move or "other", confidence)."""
+    from tutor.agent.intent_model import get_move_model
+
+    prediction = get_move_model().predict(text)
+    return prediction.label, prediction.confidence
+
+
+def read_in_conversation(text: str, has_topic: bool) -> Reading:
+    """read_message, and where its patterns see no move inside a conversation, the learned move reader."""
+    reading = read_message(text, has_topic)
+    if not has_topic or reading.off_topic or detect_move(text) or BELIEF.search(ASIDE_AT_END.sub("", text)):
+        return reading
+    words = content_words(text)
+    if NEW_TOPIC.search(text) or len(words) > LEARNED_MAX_WORDS[1]:
+        return reading  # "different thing: what's an error budget" has a subject of its own
+    move, confidence = learned_move(text)
+    if move == "other" or confidence < MOVE_FLOOR or len(words) > LEARNED_MAX_WORDS[move in FOLLOW_MOVES]:
+        return reading
+    return Reading(move, True, "" if len(words) <= 2 or move in FOLLOW_MOVES else reading.subject, False)
