@@ -30,7 +30,8 @@ DEV_DATASET = DATASET.with_name("conversation_dev.yaml")
 DEV2_DATASET = DATASET.with_name("conversation_dev2.yaml")
 DEV2_MOVES = {"outside": "out_of_scope", "chat": "chat"}
 # A fourth blind set (24 scenarios, 128 turns) by another helper, 2026-12-04: first measured untuned (0.703),
-# then tuned on (the learned move reader, "test me on this stuff", "what's the lesson after it"). Same schema
+# then tuned on (the learned move reader, "test me on this stuff", "what's the lesson after it"); some of its
+# missed phrasings were quoted to the writer of the move examples, so its later figure is not blind. Same schema
 # as dev2, with moves out_of_scope / chat for `lessons: []`.
 DEV3_DATASET = DATASET.with_name("conversation_dev3.yaml")
 GOAL = 0.9

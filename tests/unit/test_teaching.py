@@ -474,3 +474,16 @@ def test_done_with_the_lesson_gets_the_next_lesson(indexed_session):
     after = s.run_turn("bo", "ok done with that one. what's the lesson after it")
     assert after["move"] == "related"
     assert [c["source"] for c in after["citations"]] == ["01_transformer_architecture/03_multi_head_attention.md"]
+
+
+def test_the_move_examples_share_no_message_with_the_conversation_evals():
+    """The move reader is trained on its own examples; no turn of any conversation eval may be among them."""
+    from evals import conversation
+    from tutor.agent.intent_model import MOVE_EXAMPLES, load_examples
+
+    texts, labels = load_examples(MOVE_EXAMPLES)
+    seen = {t.strip().lower() for t in texts}
+    turns = [t["say"] for split in ("tune", "holdout", "dev", "dev2", "dev3") for s in conversation.load(split)
+             for t in s["turns"]]  # fmt: skip
+    assert len(turns) > 500 and not [t for t in turns if t.strip().lower() in seen]
+    assert len(texts) >= 700 and set(labels) >= {"simpler", "example", "why", "next_lesson", "other"}

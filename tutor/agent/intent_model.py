@@ -94,6 +94,6 @@ def get_intent_model(cache_dir: Path | None = None) -> IntentModel:
 def get_move_model(cache_dir: Path | None = None) -> IntentModel:
     """The process-wide move reader: which follow-up move a message asks for about the current topic
     (simpler, example, why, misconception, check, related, next_section, next_lesson) or `other`. Trained
-    on `data/move_examples.yaml`, 720 messages written for it by a writer who saw neither this code nor
+    on `data/move_examples.yaml`, 715 messages written for it by a writer who saw neither this code nor
     any conversation eval; same features as the intent model."""
     return _fitted(MOVE_EXAMPLES, cache_dir)
