@@ -23,6 +23,34 @@ _DONE = object()
 T = TypeVar("T")
 
 
+_pending = 0  # calls submitted to the llama thread and not finished: running or waiting their turn
+_pending_lock = threading.Lock()
+
+
+def _track(function: Callable[..., T]) -> Callable[..., T]:
+    def tracked(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            global _pending
+            with _pending_lock:
+                _pending -= 1
+
+    return tracked
+
+
+def _submit(function: Callable[..., Any], *args: Any) -> Any:
+    global _pending
+    with _pending_lock:
+        _pending += 1
+    return _EXECUTOR.submit(_track(function), *args)
+
+
+def busy() -> int:
+    """How many calls are running on the llama thread or waiting for it (a learner who asks now waits for them)."""
+    return _pending
+
+
 def on_llama_thread() -> bool:
     return threading.current_thread().name.startswith(NAME + "_")
 
@@ -32,7 +60,7 @@ def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if on_llama_thread():
         return function(*args, **kwargs)
     context = contextvars.copy_context()
-    return _EXECUTOR.submit(context.run, function, *args, **kwargs).result()
+    return _submit(lambda: context.run(function, *args, **kwargs)).result()
 
 
 def stream(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
@@ -59,7 +87,7 @@ def stream(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
             items.put(_DONE)
 
     context = contextvars.copy_context()
-    running = _EXECUTOR.submit(context.run, run)
+    running = _submit(context.run, run)
     try:
         while (item := items.get()) is not _DONE:
             if isinstance(item, BaseException):

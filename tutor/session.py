@@ -31,7 +31,7 @@ from tutor.models import ProviderError, build_chat_model, parse_model_spec
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-EventKind = Literal["token", "message", "tool_call", "tool_result", "error", "interrupt"]
+EventKind = Literal["token", "message", "tool_call", "tool_result", "error", "interrupt", "status"]
 
 
 @dataclass
@@ -98,6 +98,12 @@ def make_checkpointer(settings: Settings):
 
 
 log = logging.getLogger(__name__)
+
+
+def queued_note(ahead: int) -> str:
+    """What a learner sees while the embedded model finishes other learners' replies."""
+    others = "another learner" if ahead == 1 else f"{ahead} other learners"
+    return f"⏳ The tutor's model is writing for {others}; your reply starts right after."
 
 
 def provider_failure(exc: Exception) -> str | None:
@@ -241,11 +247,15 @@ class TutorSession:
             inputs,
             self.config(learner_id, [canceller]),
             context=self.context(),
-            stream_mode=["messages", "updates"],
+            stream_mode=["messages", "updates", "custom"],
             durability="exit",  # one checkpoint write per turn (or interrupt, error, cancel): 3-4 ms less per turn
         )
         try:
             for mode, payload in stream:
+                if mode == "custom":
+                    if isinstance(payload, dict) and payload.get("queued"):
+                        yield TurnEvent("status", queued_note(payload["queued"]), payload)
+                    continue
                 if mode == "messages":
                     chunk, meta = payload
                     is_tutor_token = isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "tutor"

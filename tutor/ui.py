@@ -390,15 +390,23 @@ class ChatTurn:
     def __init__(self, history: list[dict], media_dir: Path, media_key: str) -> None:
         self.history, self.media_dir, self.media_key = history, media_dir, media_key
         self.answer: dict[str, Any] | None = None
+        self.waiting = False  # the answer shown is the queued note, not text of the reply
         self.cited: list[str] = []
         self.failed = False
 
     def add(self, event) -> None:
         kind, history = event.kind, self.history
+        if kind == "status":  # "the model is writing for 3 other learners": shown until the reply starts
+            self.answer = {"role": "assistant", "content": event.text}
+            history.append(self.answer)
+            self.waiting = True
+            return
         if kind == "token":
             if self.answer is None:
                 self.answer = {"role": "assistant", "content": ""}
                 history.append(self.answer)
+            if self.waiting:
+                self.answer["content"], self.waiting = "", False
             self.answer["content"] += event.text
             return
         if kind == "message":
@@ -418,6 +426,8 @@ class ChatTurn:
         elif kind == "interrupt":
             history.append({"role": "assistant", "content": event.text})
         elif kind == "error":
+            if self.waiting and self.answer in history:
+                history.remove(self.answer)  # the queued note is over
             self.failed = True
             history.append({"role": "assistant", "content": f"⚠️ {event.text}"})
         self.answer = None

@@ -58,3 +58,32 @@ def test_nested_calls_on_the_llama_thread_run_inline_instead_of_deadlocking():
         return list(llama_thread.stream(lambda: iter([llama_thread.call(lambda: 7)])))
 
     assert llama_thread.call(outer) == [7]
+
+
+def test_busy_counts_the_calls_running_or_waiting_and_drops_to_zero():
+    import threading
+    import time
+
+    from tutor import llama_thread
+
+    release = threading.Event()
+    started = threading.Event()
+
+    def hold() -> str:
+        started.set()
+        release.wait(5)
+        return "done"
+
+    waiter = threading.Thread(target=lambda: llama_thread.call(hold))
+    waiter.start()
+    started.wait(5)
+    queued = threading.Thread(target=lambda: llama_thread.call(lambda: "next"))
+    queued.start()
+    deadline = time.time() + 5
+    while llama_thread.busy() < 2 and time.time() < deadline:
+        time.sleep(0.01)
+    assert llama_thread.busy() == 2  # one running, one waiting its turn
+    release.set()
+    waiter.join(5)
+    queued.join(5)
+    assert llama_thread.busy() == 0

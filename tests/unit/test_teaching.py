@@ -487,3 +487,22 @@ def test_the_move_examples_share_no_message_with_the_conversation_evals():
              for t in s["turns"]]  # fmt: skip
     assert len(turns) > 500 and not [t for t in turns if t.strip().lower() in seen]
     assert len(texts) >= 700 and set(labels) >= {"simpler", "example", "why", "next_lesson", "other"}
+
+
+def test_a_learner_waiting_for_the_model_is_told_so_and_the_note_gives_way_to_the_reply(
+    session_factory, index_dir, data_dir, monkeypatch
+):
+    from tutor import llama_thread
+    from tutor.ui import ChatTurn
+
+    shutil.copytree(index_dir, data_dir, dirs_exist_ok=True)
+    session = session_factory(fake_model("Hi there!"))
+    monkeypatch.setattr(llama_thread, "busy", lambda: 3)  # three other learners' replies are being written
+    events = list(session.stream_turn("cy", "hello there, who are you?"))
+    assert events[0].kind == "status" and "3 other learners" in events[0].text
+    turn = ChatTurn([], data_dir, "")
+    for event in events:
+        turn.add(event)
+    assert [m["content"] for m in turn.history] == ["Hi there!"]  # the note was replaced by the reply
+    monkeypatch.setattr(llama_thread, "busy", lambda: 0)
+    assert all(e.kind != "status" for e in session.stream_turn("cy", "hello again, who are you?"))

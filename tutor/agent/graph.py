@@ -173,12 +173,25 @@ def tutor(state: TutorState, runtime: Runtime[Context]) -> dict:
     history = fit_history(messages[-1:] if ctx.embedded else messages, system_message, ctx)
     prompt = [system_message, *history]
     model = ctx.model if ctx.embedded or last_step else ctx.model.bind_tools(TOOLS)
+    if ctx.embedded:
+        tell_if_queued()
     reply = model.invoke(prompt)
     if last_step and isinstance(reply, AIMessage) and (reply.tool_calls or reply.invalid_tool_calls):
         reply = AIMessage(reply.text or OUT_OF_STEPS, id=reply.id)  # the guard holds even if the model ignores it
     if isinstance(reply, AIMessage) and reply.invalid_tool_calls and not reply.tool_calls:
         return {"messages": [reply, *invalid_call_results(reply)]}  # malformed arguments: the model tries again
     return {"messages": [reply]}
+
+
+def tell_if_queued() -> None:
+    """The embedded model writes for one learner at a time: one who has to wait is told so at once, instead
+    of looking at an empty reply (course answers never wait for it)."""
+    from langgraph.config import get_stream_writer
+
+    from tutor import llama_thread
+
+    if ahead := llama_thread.busy():
+        get_stream_writer()({"queued": ahead})
 
 
 def mastery_of(state: TutorState, ctx: Context) -> dict[str, float]:
