@@ -56,14 +56,14 @@ def test_simulated_learners_and_pedagogy():
 
 
 def test_conversation_stays_on_topic():
-    """Regression guard below the measured figures (on-topic tune 0.902, holdout 0.872, dev 0.943, dev2 0.875,
-    dev3 0.773;
+    """Regression guard below the measured figures (on-topic tune 0.890, holdout 0.884, dev 0.926, dev2 0.906,
+    dev3 0.820;
     routing tune 0.95, holdout 0.94). The on-topic goal of 0.9 is not met on the holdout yet."""
     from evals import conversation, tool_use
 
     result = conversation.run()
     assert result["tune"]["turns"] >= 150 and result["scenarios"] >= 40 and result["dev"]["turns"] >= 100
-    assert result["tune"]["on_topic"] >= 0.86 and result["holdout"]["on_topic"] >= 0.78
+    assert result["tune"]["on_topic"] >= 0.85 and result["holdout"]["on_topic"] >= 0.8
     assert result["dev"]["on_topic"] >= 0.85
     assert result["dev2"]["turns"] >= 120 and result["dev2"]["on_topic"] >= 0.82
     assert result["dev3"]["turns"] >= 120 and result["dev3"]["on_topic"] >= 0.72
