@@ -73,6 +73,10 @@ def _md(results: dict, bench: list[dict], seconds: float) -> str:
         f"| short answers | answers whose grade was left to the learner, tune / holdout | "
         f"{r['short_answers']['tune']['answers_left_to_learner']} / "
         f"{r['short_answers']['holdout']['answers_left_to_learner']} | ≤ 0.25 |",
+        f"| short answers dev ({r['short_answers']['dev']['n']}, a second blind set: 0.60 untuned, tuned on since "
+        f"2026-12-04) | fluent wrong passed / correct passed / left to the learner | "
+        f"{r['short_answers']['dev']['wrong_passed']} / {r['short_answers']['dev']['correct_passed']} / "
+        f"{r['short_answers']['dev']['answers_left_to_learner']} | ≤ 0.05 / ≥ 0.85 / ≤ 0.25 |",
         f"| short answers | rubric points left to the learner's self-assessment, tune / holdout | "
         f"{r['short_answers']['tune']['self_assessed_share']} / {r['short_answers']['holdout']['self_assessed_share']} "
         f"| — |",

@@ -367,3 +367,17 @@ def test_the_reference_with_a_wrong_number_is_not_passed() -> None:
     assert not g.correct
     assert "number is missing or wrong" in g.feedback and "copies the reference" not in g.feedback
     assert grade(item, item.reference_answer).correct
+
+
+def test_an_answer_stating_a_misconception_its_lesson_warns_against_is_not_correct():
+    """The lesson's "Common misconceptions" are false variants every item of the lesson shares."""
+    from tools.quiz.propositions import lesson_misconceptions
+
+    item = get_item("w1.attention.why-attention-memory-bound")
+    assert "FlashAttention is an approximation of attention" in lesson_misconceptions(item.section)
+    right = grade(item, item.reference_answer)
+    assert right.correct
+    claimed = grade(item, item.reference_answer + " FlashAttention is an approximation of attention.")
+    assert not claimed.correct and "common misconception" in claimed.feedback
+    refuted = grade(item, item.reference_answer + " FlashAttention is not an approximation of attention.")
+    assert refuted.correct  # explaining a misconception away is no misconception

@@ -187,6 +187,10 @@ WORDS_PER_MARK = 12  # a piece of terse notes runs at most about this many words
 
 # Set on the tune split of evals/datasets/grading_v2.yaml (python -m evals.short_answers tune), trading
 # fluent wrong answers passed (0.25 -> 0.08) against correct answers passed (0.78 -> 0.73).
+# A sentence this close to a claim the lesson lists as a common misconception states it. Chosen on the tune and
+# dev splits: 0.75 costs no correct answer there; 0.62 catches 2 more fluent wrong answers of 75 on dev but fails
+# 2 correct ones of 73 on tune, 0.55 fails 9 (a correct answer that explains the misconception away is close too).
+MISCONCEPTION_FLOOR = 0.75
 WRONG_FLOOR = 0.9  # a sentence this close to a misconception (phrased apart from the point) fails the point
 CONTRAST_FLOOR = 0.6  # a targeted edit of the point (swap, negation) needs only this much similarity
 
@@ -318,11 +322,12 @@ class EmbeddingRubricGrader:
         # a point in doubt because the answer copies the reference with a detail changed is the learner's call
         # even where the other points would carry the grade: that one detail may be the whole error (failing
         # the answer on any point a check fails instead cost 8 points of correct answers on the tune split)
+        warned = self.misconception_said(item, text)
         doubted = any(e.doubt and st == "unsure" for e, st in zip(evidence, states, strict=True))
         # and where a check fails the very detail the answer changed ("3,000" for "30,000"), the answer states an
         # error: not correct, however much else it gets right
         erred = any(e.doubt and e.failed for e in evidence)
-        correct = score >= CORRECT_AT and not doubted and not erred
+        correct = score >= CORRECT_AT and not doubted and not erred and not warned
         decides = pending > 0 and not correct and (earned + pending) / total >= CORRECT_AT
         marks = {"met": "✓", "missed": "✗", "unsure": "◻ your call:", "own": "◻ check yourself:"}
         lines = [f"{marks[st]} {e.point}{e.failed or e.doubt}" for e, st in zip(evidence, states, strict=True)]
@@ -332,6 +337,8 @@ class EmbeddingRubricGrader:
             verdict = "Partly checked: the points marked ◻ decide it, and I cannot check them reliably offline."
         else:
             verdict = "Partly right." if score > 0 else "Not yet."
+        if warned:
+            verdict = f"Not quite: your answer says “{warned}”, which the lesson lists as a common misconception."
         feedback = f"{verdict} Rubric:\n" + "\n".join(f"- {line}" for line in lines)
         if pending:
             feedback += f"\n\nCompare the points marked ◻ with the reference answer: {item.reference_answer.strip()}"
@@ -343,6 +350,26 @@ class EmbeddingRubricGrader:
                    "decides": decides, "earned_weight": earned, "self_weight": pending, "total_weight": total,
                    "injection": flagged}  # fmt: skip
         return Grade(correct, score, _explain(item, _flag(feedback, flagged)), details)
+
+    def misconception_said(self, item: Item, text: str) -> str:
+        """A claim the item's lesson lists among its common misconceptions that a sentence of the answer
+        states (very close, and not negated): "" when none. The lessons' misconceptions are the false
+        variants every item of the lesson shares, written once."""
+        import numpy as np
+
+        from tools.quiz.propositions import lesson_misconceptions
+        from tutor.embeddings import MiniLMEmbedder
+
+        claims = lesson_misconceptions(item.section)
+        said = answer_sentences(text)
+        if not claims or not said:
+            return ""
+        emb = MiniLMEmbedder.load()
+        sims = emb.encode(said) @ emb.encode(claims).T
+        for i, j in zip(*np.nonzero(sims >= MISCONCEPTION_FLOOR), strict=True):
+            if not polarity_differs(said[i], claims[j]):
+                return claims[j]
+        return ""
 
     def evidence(self, item: Item, text: str) -> list[PointEvidence]:
         """What the answer shows about each rubric point, in rubric order."""

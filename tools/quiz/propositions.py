@@ -8,6 +8,7 @@ reason to fail a point the similarity grader would pass; none can pass a point b
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -139,3 +140,27 @@ def edit_of(sentence: str, reference: str, point_stems: set[str], stem) -> Edit 
     if len(set(keyed)) >= 2 and sorted(keyed) == sorted(in_order) and keyed != in_order:
         return Edit("swap", sentence, reference)  # the point's own words in another order: "keys ask, queries offer"
     return None
+
+
+MISCONCEPTION_CLAIM = re.compile(r'^- \*\*"(?P<claim>[^"]+?)[.?!]?"\*\*', re.MULTILINE)
+
+
+def lesson_misconceptions(section: str) -> list[str]:
+    """The claims a lesson warns against, from its "Common misconceptions" part ("FlashAttention is an
+    approximation of attention"), for the lesson of an item's `section` ("path.md#anchor")."""
+    return list(_misconceptions(section.split("#", 1)[0]))
+
+
+@functools.lru_cache(maxsize=64)
+def _misconceptions(source: str) -> tuple[str, ...]:
+    from tutor.paths import knowledge_dir
+
+    path = knowledge_dir() / source
+    if not path.is_file():
+        return ()
+    text = path.read_text()
+    part = re.split(r"^## Common misconceptions\s*$", text, maxsplit=1, flags=re.MULTILINE)
+    if len(part) < 2:
+        return ()
+    body = re.split(r"^## ", part[1], maxsplit=1, flags=re.MULTILINE)[0]
+    return tuple(m.group("claim").strip() for m in MISCONCEPTION_CLAIM.finditer(body))
