@@ -143,7 +143,7 @@ def bench_search(settings: Settings, quick: bool) -> list[dict]:
     searcher = HybridSearcher.open(settings)
     embedder = MiniLMEmbedder.load()
     collection = searcher.collection
-    rounds = 10 if quick else 30  # a search costs ~15 ms: enough samples that p95 is not the run's 2nd-worst call
+    rounds = 25 if quick else 40  # ~5 ms a search: 250 samples, so p95 is not decided by two or three noisy calls
     ours, raw = [], []
     for q in QUERIES[:2]:  # warm both paths
         searcher.search(q, k=5)

@@ -367,7 +367,9 @@ class EmbeddingRubricGrader:
         emb = MiniLMEmbedder.load()
         sims = emb.encode(said) @ emb.encode(claims).T
         for i, j in zip(*np.nonzero(sims >= MISCONCEPTION_FLOOR), strict=True):
-            if not polarity_differs(said[i], claims[j]):
+            # and in its words: "decoder self-attention needs a causal mask" is close to the misconception
+            # "cross-attention needs a causal mask" and true
+            if _content(claims[j]) <= _content(said[i]) and not polarity_differs(said[i], claims[j]):
                 return claims[j]
         return ""
 
