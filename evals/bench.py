@@ -137,10 +137,10 @@ def bench_index(settings: Settings, quick: bool) -> list[dict]:
 
 def bench_search(settings: Settings, quick: bool) -> list[dict]:
     from tutor.embeddings import MiniLMEmbedder
-    from tutor.retrieval.search import HybridSearcher
+    from tutor.retrieval.search import get_searcher
     from tutor.retrieval.store import COLLECTION
 
-    searcher = HybridSearcher.open(settings)
+    searcher = get_searcher(settings)  # the process-wide searcher, as the server and the CLI get it
     embedder = MiniLMEmbedder.load()
     collection = searcher.collection
     rounds = 25 if quick else 40  # ~5 ms a search: 250 samples, so p95 is not decided by two or three noisy calls
