@@ -321,7 +321,7 @@ class EmbeddingRubricGrader:
         score = earned / total
         # a point in doubt because the answer copies the reference with a detail changed is the learner's call
         # even where the other points would carry the grade: that one detail may be the whole error (failing
-        # the answer on any point a check fails instead cost 8 points of correct answers on the tune split)
+        # the answer on any point a check fails instead cost 4 points of correct answers on the tune split)
         warned = self.misconception_said(item, text)
         doubted = any(e.doubt and st == "unsure" for e, st in zip(evidence, states, strict=True))
         # and where a check fails the very detail the answer changed ("3,000" for "30,000"), the answer states an
