@@ -189,7 +189,8 @@ WORDS_PER_MARK = 12  # a piece of terse notes runs at most about this many words
 # fluent wrong answers passed (0.25 -> 0.08) against correct answers passed (0.78 -> 0.73).
 # A sentence this close to a claim the lesson lists as a common misconception states it. Chosen on the tune and
 # dev splits: 0.75 costs no correct answer there; 0.62 catches 2 more fluent wrong answers of 75 on dev but fails
-# 2 correct ones of 73 on tune, 0.55 fails 9 (a correct answer that explains the misconception away is close too).
+# 2 correct ones of 73 on tune, 0.55 fails 9 (a correct answer that explains the misconception away is close too);
+# measured before the claim's words were also required, which then cleared one correct answer of the older set.
 MISCONCEPTION_FLOOR = 0.75
 WRONG_FLOOR = 0.9  # a sentence this close to a misconception (phrased apart from the point) fails the point
 CONTRAST_FLOOR = 0.6  # a targeted edit of the point (swap, negation) needs only this much similarity
