@@ -2,8 +2,9 @@
 
 A message names a teaching move ("more simply", "an example", "why?", "common mistakes", "check me") and
 maybe a topic. Follow-ups ("that", "it", "and top-p?", "I don't get it") keep the current topic; a message
-with its own subject is a new question. Plain patterns, no model: the same message always means the same
-thing, and every rule is tested.
+with its own subject is a new question. Patterns first (every rule is tested); inside a conversation, a short
+message no pattern reads goes to a small learned move reader (read_in_conversation). Both are deterministic:
+the same message always means the same thing.
 """
 
 from __future__ import annotations
