@@ -330,6 +330,20 @@ def bench_ttft(settings: Settings, quick: bool) -> list[dict]:
 # ---------------------------------------------------------------- server
 
 
+def _wait_http(url: str, timeout: float) -> bool:
+    """Poll a server this bench started until it answers 200 (False when `timeout` seconds pass first)."""
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -392,7 +406,6 @@ def _solo_learner(url: str, code: str, rounds: int) -> list[float]:
 def bench_server_rss(settings: Settings, quick: bool = False) -> list[dict]:
     """The real web server (`tutor serve`, embedded model): memory, one learner's first reply to course
     questions, and 10 learners at once. Learner codes are issued with the server's own key."""
-    import httpx
     import psutil
     from gradio_client import Client
 
@@ -411,13 +424,7 @@ def bench_server_rss(settings: Settings, quick: bool = False) -> list[dict]:
     proc = subprocess.Popen([_tutor_exe(), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        _wait_http(url, 120)
         Client(url, verbose=False).predict("What is attention?", codes[-1], api_name="/chat")
         rss = psutil.Process(proc.pid).memory_info().rss / 1024**3
         solo = _solo_learner(url, codes[-1], 5 if quick else 10)

@@ -127,8 +127,8 @@ def main() -> int:
         print(f"… {name}", file=sys.stderr)
         results.append(importlib.import_module(f"evals.{name}").run(settings))
     print("… bench --quick", file=sys.stderr)
-    # in a fresh process, as `tutor bench` runs: this one holds every suite's sessions and models by now, and
-    # its garbage collector then pauses inside the timed searches (hybrid p95 1.45-1.56x here, 1.0-1.2x fresh)
+    # in a fresh process, as `tutor bench` runs: this one holds every suite's sessions, models and caches by now,
+    # which is not the state any learner-facing process starts a search in
     out = subprocess.run([_tutor_exe(), "bench", "--json", "--quick"], capture_output=True, text=True, check=True)
     bench = json.loads(out.stdout.strip().splitlines()[-1])
     seconds = time.perf_counter() - start

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,10 +29,6 @@ LEARNERS = 10
 MESSAGES = [f"hi! I'm learner {i}, how are you today?" for i in range(LEARNERS)]
 # greedy: both sides write the same tokens for the same message, so queueing compares like with like
 SAMPLING = {"max_tokens": 24, "temperature": 0.0}
-SERVE = (
-    "import runpy\nfrom tutor.models import weight_repacking\n"
-    "with weight_repacking(False):\n    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
-)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -77,17 +72,15 @@ def in_process() -> list[float]:
 def server() -> list[float]:
     import httpx
 
-    from tests.conftest import free_port, wait_for_http
-    from tutor.models import embedded_gguf_path
+    from evals.bench import _free_port, _wait_http
+    from tutor.models import embedded_server_command
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "--model", str(embedded_gguf_path()), "--model_alias", "smol",
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-                             "--interrupt_requests", "False"],
+    port = _free_port()
+    proc = subprocess.Popen(embedded_server_command(port, "--interrupt_requests", "False"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        if not wait_for_http(url + "/models", 90):
+        if not _wait_http(url + "/models", 90):
             raise RuntimeError("llama_cpp.server did not start within 90 s")
         body = {"model": "smol", "stream": True, **SAMPLING}
         httpx.post(url + "/chat/completions", json={**body, "messages": _messages("hello"), "stream": False},

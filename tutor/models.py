@@ -153,6 +153,23 @@ def _embedded_model(settings: Settings) -> BaseChatModel:
         )
 
 
+# `python -m llama_cpp.server`, with the weight repacking that crashes on AMX CPUs off (Settings.embedded_repack)
+_SERVE_WITHOUT_REPACKING = (
+    "import runpy\nfrom tutor.models import weight_repacking\n"
+    "with weight_repacking(False):\n    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+)
+
+
+def embedded_server_command(port: int, *options: str) -> list[str]:
+    """The command that serves the embedded GGUF as model "smol" on 127.0.0.1:`port` (an OpenAI-compatible
+    server: `openai-compatible/smol@http://127.0.0.1:PORT/v1`), with llama_cpp.server's own `options`."""
+    import sys
+
+    return [sys.executable, "-c", _SERVE_WITHOUT_REPACKING, "--model", str(embedded_gguf_path()),
+            "--model_alias", "smol", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+            *options]  # fmt: skip
+
+
 @contextlib.contextmanager
 def weight_repacking(enabled: bool) -> Iterator[None]:
     """Set llama.cpp's `use_extra_bufts` for the models loaded inside (llama_cpp.Llama has no argument for it).

@@ -4,38 +4,20 @@ server (`python -m llama_cpp.server` on loopback) reached through the `openai-co
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import free_port, wait_for_http
 from tutor.config import Settings
-from tutor.models import build_chat_model, embedded_gguf_path
+from tutor.models import build_chat_model, embedded_server_command
 
 pytestmark = pytest.mark.slow
-
-
-# `python -m llama_cpp.server`, with the weight repacking that crashes on AMX CPUs off (Settings.embedded_repack)
-SERVE_WITHOUT_REPACKING = (
-    "import runpy\nfrom tutor.models import weight_repacking\n"
-    "with weight_repacking(False):\n    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
-)
 
 
 @pytest.fixture(scope="module")
 def llama_server():
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-c", SERVE_WITHOUT_REPACKING,
-            "--model", str(embedded_gguf_path()),
-            "--model_alias", "smol",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", "4096",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = subprocess.Popen(embedded_server_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     if not wait_for_http(url + "/models", 90):
         proc.kill()

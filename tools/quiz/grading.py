@@ -185,13 +185,14 @@ def looks_like_keyword_stuffing(answer: str) -> bool:
 WORDS_PER_MARK = 12  # a piece of terse notes runs at most about this many words between two marks
 
 
-# Set on the tune split of evals/datasets/grading_v2.yaml (python -m evals.short_answers tune), trading
-# fluent wrong answers passed (0.25 -> 0.08) against correct answers passed (0.78 -> 0.73).
 # A sentence this close to a claim the lesson lists as a common misconception states it. Chosen on the tune and
 # dev splits: 0.75 costs no correct answer there; 0.62 catches 2 more fluent wrong answers of 75 on dev but fails
 # 2 correct ones of 73 on tune, 0.55 fails 9 (a correct answer that explains the misconception away is close too);
 # measured before the claim's words were also required, which then cleared one correct answer of the older set.
 MISCONCEPTION_FLOOR = 0.75
+
+# Set on the tune split of evals/datasets/grading_v2.yaml (python -m evals.short_answers tune), trading
+# fluent wrong answers passed (0.25 -> 0.08) against correct answers passed (0.78 -> 0.73).
 WRONG_FLOOR = 0.9  # a sentence this close to a misconception (phrased apart from the point) fails the point
 CONTRAST_FLOOR = 0.6  # a targeted edit of the point (swap, negation) needs only this much similarity
 
@@ -423,7 +424,8 @@ class EmbeddingRubricGrader:
             about = phrasings[j][1:] if not failed else [
                 r for r in reference if any(_term_hit(t, _stem_words(r)) for t in point.key_terms)
             ]  # fmt: skip
-            edit = next((e for r in about for x in said if (e := edit_of(x, r, point_stems(point), _stem))), None)
+            stems = point_stems(point)
+            edit = next((e for r in about for x in said if (e := edit_of(x, r, stems, _stem))), None)
             if failed and edit and edit.kind != "number":
                 edit = None
             doubt = (

@@ -154,18 +154,22 @@ def section_bonus(query: str, ctx: Context, votes: bool = True) -> dict[str, flo
         lesson_share[h.source] = lesson_share.get(h.source, 0.0) + weight
     total = sum(lesson_share.values()) or 1.0
     index = passage_index(ctx)
-    for lesson, share in lesson_share.items() if HYBRID_LESSON_WEIGHT else ():
-        for citation in {p.citation for p in index.by_lesson.get(lesson, [])}:
-            bonus[citation] = bonus.get(citation, 0.0) + HYBRID_LESSON_WEIGHT * share / total
+    for lesson, share in lesson_share.items():
+        add_to_lesson(bonus, index, lesson, HYBRID_LESSON_WEIGHT * share / total)
     questions = question_index(ctx)
     for citation, score in questions.section_scores(encode(query)).items():
         bonus[citation] = bonus.get(citation, 0.0) + QUESTION_BONUS * score
     for citation, b in rare_term_bonus(index, query).items():
         bonus[citation] = bonus.get(citation, 0.0) + b
     for lesson, share in questions.lesson_votes(encode(query)).items() if votes else ():
-        for anchor in {p.citation for p in index.by_lesson.get(lesson, [])}:
-            bonus[anchor] = bonus.get(anchor, 0.0) + LESSON_BONUS * share
+        add_to_lesson(bonus, index, lesson, LESSON_BONUS * share)
     return bonus
+
+
+def add_to_lesson(bonus: dict[str, float], index: PassageIndex, lesson: str, amount: float) -> None:
+    """`amount` more for every section of `lesson`."""
+    for citation in {p.citation for p in index.by_lesson.get(lesson, [])}:
+        bonus[citation] = bonus.get(citation, 0.0) + amount
 
 
 def rare_term_bonus(index: PassageIndex, query: str) -> dict[str, float]:
@@ -271,8 +275,7 @@ def offer_intake(update: dict) -> dict:
 def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: str | None) -> dict:
     index = passage_index(ctx)
     topic = dialogue.get("topic")
-    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
-    if reading.move == "related" and missing and (distinctive or NEW_TOPIC.search(text) or text.count("?") > 1):
+    if reading.move == "related" and asks_about_new_subject(index, text):
         # "how do GANs make images? is that related?" asks about a new subject, not for a lesson to read next
         reading = dataclasses.replace(reading, move="explain", follow_up=False)
     if reading.move == "related" and topic:
@@ -305,6 +308,13 @@ def respond(ctx: Context, dialogue: dict, text: str, reading: Reading, track: st
     lead = chosen.passages[-1] if reading.move == "explain" else chosen.lead
     dialogue = {**remember(dialogue, reading.move, chosen.passages), "topic": topic_of(lead, text)}
     return teach_reply(index, dialogue, reading.move, chosen.passages)
+
+
+def asks_about_new_subject(index: PassageIndex, text: str) -> bool:
+    """A word the course never uses, and it is a subject of its own: a distinctive term, a message that opens
+    a new topic, or a second question ("where else does the course cover locking this down" is not one)."""
+    missing, distinctive = unknown_terms(text, index.vocabulary, content_words(text), index.text)
+    return bool(missing) and bool(distinctive or NEW_TOPIC.search(text) or text.count("?") > 1)
 
 
 def locate_topic(ctx: Context, dialogue: dict, subject: str, track: str | None) -> dict:

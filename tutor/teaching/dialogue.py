@@ -305,6 +305,11 @@ OFF_TOPIC = re.compile(
 ASIDE_AT_END = re.compile(r"\s*\([^()]*\)\W*$")  # "so it's great, right? (like 90% are positive btw)"
 
 
+def states_belief(text: str) -> bool:
+    """ "so the weights are learned, right?", also before a closing aside in brackets."""
+    return bool(BELIEF.search(ASIDE_AT_END.sub("", text)))
+
+
 @dataclass(frozen=True)
 class Reading:
     """How the tutor reads one message."""
@@ -341,7 +346,7 @@ def read_message(text: str, has_topic: bool) -> Reading:
         return Reading("explain", False, subject, True)
     if move in ("next_section", "related", "check"):
         return Reading(move, True, subject, off)
-    if move is None and BELIEF.search(ASIDE_AT_END.sub("", text)):
+    if move is None and states_belief(text):
         move = "misconception"  # "so the weights are learned, right?": the learner checks a belief
     short = len(text.split()) <= 9
     bare = len(words) <= 1 or (move is not None and len(words) <= 2)
@@ -402,7 +407,7 @@ def learned_move(text: str) -> tuple[Move, float]:
 def read_in_conversation(text: str, has_topic: bool) -> Reading:
     """read_message, and where its patterns see no move inside a conversation, the learned move reader."""
     reading = read_message(text, has_topic)
-    if not has_topic or reading.off_topic or detect_move(text) or BELIEF.search(ASIDE_AT_END.sub("", text)):
+    if not has_topic or reading.off_topic or detect_move(text) or states_belief(text):
         return reading
     words = content_words(text)
     if NEW_TOPIC.search(text) or len(words) > LEARNED_MAX_WORDS[1]:
